@@ -1,0 +1,257 @@
+"""The run, phase by phase: discover, parse, graph, observe, plan, then apply (or stop at the plan in a dry run).
+
+Effects come in through arguments (the Actions I/O object, a tracker factory, the clock, git discovery), so tests
+run the whole program against fakes or the loopback GitHub server. `cli.main` is the one place that builds the
+real ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from batch_action.actions_io import ActionsIO, Annotation
+from batch_action.discovery import ChangeSet, discover_changes
+from batch_action.graph import TaskGraph, build_graph
+from batch_action.model import Problem, Severity
+from batch_action.parsing.documents import Tree, load_tree
+from batch_action.report.files import write_json, write_text
+from batch_action.report.markdown import plan_lines, render_report
+from batch_action.scope import ItemChanges, item_changes
+from batch_action.settings import Settings
+from batch_action.sync.observe import Observation, observe
+from batch_action.sync.plan import Action, Observed, Plan, Scope, make_plan
+from batch_action.sync.render import IssueSpec, build_specs
+from batch_action.sync.tracker import IssueTracker, ResponseListener
+
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1
+EXIT_SETTINGS = 2
+
+TrackerFactory = Callable[[Settings, ResponseListener | None], IssueTracker]
+Discover = Callable[[Path, str | None, str], ChangeSet]
+
+
+def _git_discover(workspace: Path, base: str | None, under: str) -> ChangeSet:
+    return discover_changes(workspace, base, under=under)
+
+
+@dataclass
+class Phases:
+    """Wall time of each phase, for the report."""
+
+    clock: Callable[[], float] = time.monotonic
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        start = self.clock()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + self.clock() - start
+
+
+@dataclass
+class Prepared:
+    """Everything known before the first write: the input to a dry run's report and to the apply phase."""
+
+    tree: Tree
+    graph: TaskGraph
+    specs: dict[str, IssueSpec]
+    scope: ItemChanges
+    observation: Observation
+    plan: Plan
+    problems: list[Problem]
+
+
+@dataclass
+class Outcome:
+    counts: dict[str, int]
+    resumable: bool = False
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)  # key -> created/updated/unchanged/failed/pending…
+    stopped_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # engine and performance figures
+
+
+def prepare(
+    settings: Settings,
+    io: ActionsIO,
+    phases: Phases,
+    tracker: IssueTracker | None,
+    discover: Discover = _git_discover,
+) -> Prepared:
+    changes: ChangeSet | None = None
+    with phases.timed("discover"):
+        if settings.scope == "changed":
+            changes = discover(settings.workspace, settings.base_sha or None, settings.relative_path)
+    scope = item_changes(changes, settings.relative_path)
+    io.log(f"discover: {scope.reason}")
+    with phases.timed("parse"):
+        tree = load_tree(settings.path, settings.workspace)
+    io.log(
+        f"parse: {len(tree.documents)} items, {len(tree.skipped)} files skipped, "
+        f"{len(tree.unreadable)} unreadable, in {settings.relative_path}"
+    )
+    with phases.timed("graph"):
+        graph = build_graph(tree.documents)
+        specs = build_specs(graph, settings.labels, sub_issues=settings.sub_issues, dependencies=settings.dependencies)
+    with phases.timed("observe"):
+        if tracker is not None:
+            observation = observe(tracker, specs, graph.documents, settings.repository, scope.renames)
+            io.log(f"observe: {observation.listed} synced issues listed, {len(observation.adopted)} adopted")
+        else:
+            observation = Observation(Observed())
+            io.log("observe: no token, so the remote state is not read; every item in scope would be created")
+    with phases.timed("plan"):
+        plan = make_plan(
+            specs,
+            observation.observed,
+            Scope(scope.changed, scope.removed),
+            order=graph.order(),
+            close_removed=settings.close_removed,
+        )
+    problems = [*tree.problems, *graph.problems, *graph.notes, *observation.problems]
+    return Prepared(tree, graph, specs, scope, observation, plan, problems)
+
+
+def planned_counts(prepared: Prepared) -> dict[str, int]:
+    plan = prepared.plan
+    updated_keys = {op.key for op in plan.operations if op.action in (Action.UPDATE, Action.RELINK)}
+    return {
+        "created": plan.count(Action.CREATE),
+        "updated": len(updated_keys),
+        "closed": plan.count(Action.CLOSE),
+        "unchanged": len(plan.unchanged),
+        "failed": len(prepared.tree.unreadable),
+        "skipped": len(prepared.tree.skipped),
+    }
+
+
+def write_plan_files(settings: Settings, prepared: Prepared) -> dict[str, Path]:
+    out = settings.output_dir
+    graph = prepared.graph
+    return {
+        "graph": write_text(out / "task-graph.json", graph.dumps()),
+        "mermaid": write_text(out / "task-graph.mmd", graph.mermaid()),
+        "plan": write_json(
+            out / "plan.json",
+            {
+                "repository": settings.repository,
+                "scope": settings.scope,
+                "scope_reason": prepared.scope.reason,
+                "dry_run": settings.dry_run,
+                **prepared.plan.to_json(),
+            },
+        ),
+    }
+
+
+def annotate_problems(io: ActionsIO, problems: list[Problem]) -> None:
+    for problem in problems:
+        message = problem.message + (f". Fix: {problem.fix}" if problem.fix else "")
+        level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}[problem.severity]
+        io.annotate(Annotation(level, message, problem.path, problem.line))
+
+
+def finish(
+    settings: Settings,
+    io: ActionsIO,
+    prepared: Prepared,
+    outcome: Outcome,
+    paths: dict[str, Path],
+    phases: Phases,
+    *,
+    title: str,
+    headline: str,
+    sections: list[str] | None = None,
+) -> int:
+    """Report files, outputs, step summary and the exit code, for every kind of ending."""
+    kinds = {key: doc.kind.value for key, doc in prepared.graph.documents.items()}
+    mermaid = prepared.graph.mermaid(outcome.outcomes or None)
+    overflow = [f"{a.level}: {a.file or ''}:{a.line or ''} {a.message}" for a in io.overflow]
+    report = render_report(
+        title=title,
+        headline=headline,
+        counts=outcome.counts,
+        plan=prepared.plan,
+        kinds=kinds,
+        problems=prepared.problems,
+        skipped=prepared.tree.skipped,
+        mermaid=mermaid,
+        failures=outcome.failures,
+        sections=sections or [],
+        overflow=overflow,
+    )
+    out = settings.output_dir
+    paths["mermaid"] = write_text(out / "task-graph.mmd", mermaid)
+    paths["report"] = write_text(out / "report.md", report)
+    paths["report_json"] = write_json(
+        out / "report.json",
+        {
+            "repository": settings.repository,
+            "dry_run": settings.dry_run,
+            "counts": outcome.counts,
+            "resumable": outcome.resumable,
+            "stopped_reason": outcome.stopped_reason,
+            "phases_seconds": {k: round(v, 4) for k, v in phases.seconds.items()},
+            "failures": outcome.failures,
+            "problems": [vars(p) | {"severity": str(p.severity)} for p in prepared.problems],
+            "skipped": [vars(s) for s in prepared.tree.skipped],
+            "outcomes": outcome.outcomes,
+            **outcome.extra,
+        },
+    )
+    for name in ("created", "updated", "closed", "unchanged", "failed", "skipped"):
+        io.set_output(name, str(outcome.counts.get(name, 0)))
+    io.set_output("report-path", str(paths["report"]))
+    io.set_output("graph-path", str(paths["graph"]))
+    io.set_output("journal-path", str(paths.get("journal", "")))
+    io.set_output("resumable", "true" if outcome.resumable else "false")
+    if not io.add_summary(report + "\n"):
+        if io.summary_path:
+            io.add_summary(report[:200_000] + f"\n\n…(summary trimmed; the full report is in {paths['report']})\n")
+    failed = outcome.counts.get("failed", 0)
+    return EXIT_INCOMPLETE if failed or outcome.resumable else EXIT_OK
+
+
+def run(
+    settings: Settings,
+    io: ActionsIO,
+    *,
+    tracker_factory: TrackerFactory | None = None,
+    discover: Discover = _git_discover,
+    clock: Callable[[], float] = time.monotonic,
+    stop_event: threading.Event | None = None,
+    env: dict[str, str] | None = None,
+) -> int:
+    """One whole run. Returns the exit code: 0 done, 1 failures or incomplete (resumable)."""
+    phases = Phases(clock)
+    started = clock()
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    tracker = tracker_factory(settings, None) if (tracker_factory and settings.token) else None
+    with io.group("Plan"):
+        prepared = prepare(settings, io, phases, tracker, discover)
+        paths = write_plan_files(settings, prepared)
+        for line in plan_lines(prepared.plan, {k: d.kind.value for k, d in prepared.graph.documents.items()}):
+            io.log(line)
+    annotate_problems(io, prepared.problems)
+    if settings.dry_run:
+        counts = planned_counts(prepared)
+        outcome = Outcome(counts, outcomes=dict(prepared.plan.outcome))
+        headline = (
+            f"**Dry run** on `{settings.relative_path}`"
+            + (f" for `{settings.repository}`" if settings.repository else "")
+            + f": {len(prepared.tree.documents)} items, {len(prepared.plan.operations)} operations planned, "
+            f"nothing written. Made in {clock() - started:.2f} s."
+        )
+        return finish(settings, io, prepared, outcome, paths, phases, title="Issue sync: dry run", headline=headline)
+    from batch_action.sync.apply import apply_plan  # noqa: PLC0415 - the engine is only needed past a dry run
+
+    return apply_plan(settings, io, prepared, paths, phases, tracker_factory, clock=clock, stop_event=stop_event, env=env)

@@ -1,0 +1,71 @@
+"""Composition root: builds the real effects (environment, stdout, PyGithub, git, signals) and runs the action.
+
+Exit codes: 0 done; 1 some items failed or the run stopped early (resumable); 2 invalid settings.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+from types import FrameType
+
+from batch_action.actions_io import ActionsIO
+from batch_action.app import EXIT_INCOMPLETE, EXIT_SETTINGS, run
+from batch_action.settings import Settings, SettingsError, load_settings
+from batch_action.sync.tracker import IssueTracker, ResponseListener
+
+
+def _github_tracker(settings: Settings, listener: ResponseListener | None) -> IssueTracker:
+    from batch_action.sync.github_tracker import GitHubTracker  # noqa: PLC0415 - PyGithub costs 0.3 s to import
+
+    return GitHubTracker(
+        settings.token, settings.repository, settings.api_url, timeout=settings.request_timeout, on_response=listener
+    )
+
+
+def _install_signal_handlers(stop: threading.Event, io: ActionsIO) -> None:
+    """The runner sends SIGINT, then SIGTERM 7.5 s later, then kills: stop scheduling at the first of them.
+
+    Python as PID 1 in a container ignores SIGTERM unless a handler is installed, hence this.
+    """
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if not stop.is_set():
+            io.log(f"received {signal.Signals(signum).name}: finishing in-flight requests, then stopping (resumable)")
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
+
+
+def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
+    environment = dict(os.environ if env is None else env)
+    io = ActionsIO(sys.stdout, environment)
+    token = environment.get("INPUT_GITHUB-TOKEN") or environment.get("INPUT_GITHUB_TOKEN") or ""
+    io.mask(token.strip())
+    try:
+        settings = load_settings(environment, argv)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            io.error(problem, title="Invalid settings")
+        return EXIT_SETTINGS
+    io.mask(settings.token)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        _install_signal_handlers(stop, io)
+    try:
+        return run(settings, io, tracker_factory=_github_tracker, stop_event=stop, env=environment)
+    except Exception as exc:  # the last line of defence: one clear error, the trace in the debug log
+        io.error(f"internal error: {type(exc).__name__}: {exc}", title="issue sync failed")
+        io.debug(traceback.format_exc())
+        if not io.in_actions:
+            traceback.print_exc()
+        return EXIT_INCOMPLETE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

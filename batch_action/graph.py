@@ -1,0 +1,289 @@
+"""The task graph: PRD -> epic -> task parent edges and `depends_on` edges, in networkx.
+
+`depends_on` tokens are text (`001`, `1`, `87`, `task-003`, `other-epic/002`). They resolve against the task
+file names of the same epic (zero-padding ignored), AutoPM ids, the issue numbers of `github:` URLs, and - where
+CCPM renamed `001.md` to its issue number but left `depends_on: [001]` stale - the renamed files in the order
+CCPM created them, when that is unambiguous. Dangling references and cycles become problems with file and line,
+and the offending edges are dropped, so the rest still syncs. Pure logic.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from batch_action.model import Document, Kind, Problem, Severity
+
+PARENT = "parent"
+DEPENDS = "depends"
+_PADDED_RE = re.compile(r"^0\d+$")
+
+
+@dataclass
+class TaskGraph:
+    graph: nx.DiGraph[str]
+    documents: dict[str, Document]
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # resolved-with-a-guess messages (stale references)
+
+    def parent(self, key: str) -> str | None:
+        for pred in self.graph.predecessors(key):
+            if self.graph.edges[pred, key]["kind"] == PARENT:
+                return pred
+        return None
+
+    def blockers(self, key: str) -> list[str]:
+        """Keys this item depends on (its `depends_on`, resolved), sorted."""
+        return sorted(p for p in self.graph.predecessors(key) if self.graph.edges[p, key]["kind"] == DEPENDS)
+
+    def children(self, key: str) -> list[str]:
+        return sorted(s for s in self.graph.successors(key) if self.graph.edges[key, s]["kind"] == PARENT)
+
+    def waves(self) -> list[list[str]]:
+        """Items in scheduling order: each wave needs only items of earlier waves (parents and blockers)."""
+        return [sorted(generation) for generation in nx.topological_generations(self.graph)]
+
+    def order(self) -> dict[str, int]:
+        """A deterministic position for every item: wave by wave, PRDs before epics before tasks, then by key."""
+        rank = {Kind.PRD: 0, Kind.EPIC: 1, Kind.TASK: 2}
+        ordered: list[str] = []
+        for wave in self.waves():
+            ordered.extend(sorted(wave, key=lambda k: (rank[self.documents[k].kind], k)))
+        return {key: index for index, key in enumerate(ordered)}
+
+    # -- exports --------------------------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = nx.node_link_data(self.graph, edges="edges")
+        data["waves"] = self.waves()
+        data["problems"] = [_problem_json(p) for p in self.problems]
+        return data
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+    def mermaid(self, outcomes: Mapping[str, str] | None = None) -> str:
+        """A Mermaid flowchart; `outcomes` (key -> created/updated/unchanged/failed/…) colours the nodes."""
+        ids = {key: f"n{index}" for index, key in enumerate(sorted(self.graph.nodes))}
+        lines = ["flowchart TD"]
+        for key in sorted(self.graph.nodes):
+            doc = self.documents[key]
+            label = _mermaid_label(f"{doc.kind.value}: {doc.title}" if doc.kind is Kind.TASK else doc.title)
+            shape = ("[[", "]]") if doc.kind is Kind.PRD else ("([", "])") if doc.kind is Kind.EPIC else ("[", "]")
+            css = (outcomes or {}).get(key) or doc.kind.value
+            lines.append(f"  {ids[key]}{shape[0]}\"{label}\"{shape[1]}:::{_css(css)}")
+        for source, target, data in sorted(self.graph.edges(data=True)):
+            arrow = "-->" if data["kind"] == PARENT else "-.->|blocks|"
+            lines.append(f"  {ids[source]} {arrow} {ids[target]}")
+        lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
+        return "\n".join(lines) + "\n"
+
+
+_STYLES = {
+    "prd": "fill:#ede7f6,stroke:#5e35b1",
+    "epic": "fill:#e3f2fd,stroke:#1e88e5",
+    "task": "fill:#f5f5f5,stroke:#757575",
+    "created": "fill:#e8f5e9,stroke:#43a047",
+    "updated": "fill:#fff8e1,stroke:#f9a825",
+    "closed": "fill:#eceff1,stroke:#546e7a",
+    "unchanged": "fill:#fafafa,stroke:#bdbdbd",
+    "failed": "fill:#ffebee,stroke:#e53935",
+    "pending": "fill:#fff3e0,stroke:#fb8c00",
+}
+
+
+def _css(name: str) -> str:
+    return name if name in _STYLES else "task"
+
+
+def _mermaid_label(text: str) -> str:
+    return text.replace('"', "#quot;").replace("\n", " ")[:80]
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    return {"path": problem.path, "line": problem.line, "message": problem.message, "severity": problem.severity}
+
+
+def build_graph(documents: Iterable[Document]) -> TaskGraph:
+    docs = {doc.key: doc for doc in documents}
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for key in sorted(docs):
+        doc = docs[key]
+        graph.add_node(key, kind=doc.kind.value, title=doc.title, path=doc.path, status=doc.status, epic=doc.epic)
+    result = TaskGraph(graph, docs)
+    _add_parents(result)
+    _add_dependencies(result)
+    _break_cycles(result)
+    return result
+
+
+def _add_parents(result: TaskGraph) -> None:
+    docs, graph = result.documents, result.graph
+    prds: dict[str, str] = {}
+    for doc in docs.values():
+        if doc.kind is Kind.PRD:
+            prds[doc.name] = doc.key
+            identifier = doc.meta.get("id")
+            if isinstance(identifier, str):
+                prds.setdefault(identifier, doc.key)
+    for doc in docs.values():
+        if doc.kind is Kind.EPIC:
+            ref = doc.prd or doc.name
+            prd_key = prds.get(ref) or prds.get(doc.name)
+            if prd_key:
+                graph.add_edge(prd_key, doc.key, kind=PARENT)
+            elif doc.prd:
+                result.problems.append(
+                    Problem(
+                        doc.path,
+                        f"`prd: {doc.prd}` names no PRD in prds/; the epic is synced without a parent",
+                        doc.line_of("prd") or doc.line_of("prd_id"),
+                        f"create prds/{doc.prd}.md or correct the `prd:` field",
+                        Severity.WARNING,
+                    )
+                )
+        elif doc.kind is Kind.TASK and doc.epic:
+            epic_key = f"epic:{doc.epic}"
+            if epic_key in docs:
+                graph.add_edge(epic_key, doc.key, kind=PARENT)
+
+
+def _add_dependencies(result: TaskGraph) -> None:
+    docs = result.documents
+    by_epic: dict[str, list[Document]] = defaultdict(list)
+    by_number: dict[int, list[str]] = defaultdict(list)
+    for doc in docs.values():
+        if doc.kind is Kind.TASK and doc.epic:
+            by_epic[doc.epic].append(doc)
+        if doc.github_number is not None:
+            by_number[doc.github_number].append(doc.key)
+    resolvers = {epic: _EpicResolver(tasks) for epic, tasks in by_epic.items()}
+    for doc in sorted(docs.values(), key=lambda d: d.key):
+        if not doc.depends_on:
+            continue
+        line = doc.line_of("depends_on") or doc.line_of("dependencies")
+        for token in doc.depends_on:
+            target, guessed = _resolve(token, doc, resolvers, by_number)
+            if target is None:
+                result.problems.append(
+                    Problem(
+                        doc.path,
+                        f"`depends_on` names `{token}`, which matches no task; the dependency is ignored",
+                        line,
+                        "use the task's file name (e.g. 003) or issue number, or remove the entry",
+                        Severity.WARNING,
+                    )
+                )
+                continue
+            if target == doc.key:
+                result.problems.append(
+                    Problem(doc.path, f"`depends_on` names the task itself (`{token}`)", line, "remove it", Severity.WARNING)
+                )
+                continue
+            if guessed:
+                result.notes.append(
+                    Problem(
+                        doc.path,
+                        f"`depends_on: {token}` is stale (the file was renamed to its issue number); "
+                        f"resolved to {docs[target].path}",
+                        line,
+                        f"write {docs[target].name} instead of {token}",
+                        Severity.NOTICE,
+                    )
+                )
+            result.graph.add_edge(target, doc.key, kind=DEPENDS)
+
+
+def _resolve(
+    token: str, doc: Document, resolvers: Mapping[str, _EpicResolver], by_number: Mapping[int, list[str]]
+) -> tuple[str | None, bool]:
+    epic, _, local = token.rpartition("/")
+    resolver = resolvers.get(epic or doc.epic or "")
+    if resolver is not None:
+        found = resolver.find(local)
+        if found:
+            return found, False
+        stale = resolver.stale(local)
+        if stale:
+            return stale, True
+    if local.isdigit() and not epic:
+        matches = by_number.get(int(local), [])
+        if len(matches) == 1:
+            return matches[0], False
+    return None, False
+
+
+class _EpicResolver:
+    """Name lookups within one epic's tasks."""
+
+    def __init__(self, tasks: list[Document]) -> None:
+        self.exact: dict[str, str] = {}
+        self.numeric: dict[int, list[str]] = defaultdict(list)
+        for task in tasks:
+            stem = task.name
+            self.exact[stem.lower()] = task.key
+            identifier = task.meta.get("id")
+            if isinstance(identifier, str):
+                self.exact.setdefault(identifier.lower(), task.key)
+            digits = stem.removeprefix("task-")
+            if digits.isdigit():
+                self.numeric[int(digits)].append(task.key)
+            if task.github_number is not None and str(task.github_number) != digits:
+                self.numeric[task.github_number].append(task.key)
+        # CCPM creates issues for 001, 002, … in order and renames each file to its number. Files renamed that
+        # way (stem == issue number) fill, in issue-number order, the padded positions no file holds any more.
+        padded = {int(t.name) for t in tasks if _PADDED_RE.match(t.name)}
+        renamed = sorted(
+            (t for t in tasks if t.github_number is not None and t.name == str(t.github_number)),
+            key=lambda t: t.github_number or 0,
+        )
+        total = len(padded) + len(renamed)
+        missing = [n for n in range(1, total + 1) if n not in padded]
+        self.renamed: dict[int, str] = {}
+        if renamed and len(missing) == len(renamed):
+            self.renamed = {n: t.key for n, t in zip(missing, renamed, strict=True)}
+
+    def find(self, token: str) -> str | None:
+        lowered = token.lower()
+        if lowered in self.exact:
+            return self.exact[lowered]
+        digits = lowered.removeprefix("task-")
+        if digits.isdigit():
+            matches = self.numeric.get(int(digits), [])
+            if len(matches) == 1:
+                return matches[0]
+        return None
+
+    def stale(self, token: str) -> str | None:
+        if _PADDED_RE.match(token):
+            return self.renamed.get(int(token))
+        return None
+
+
+def _break_cycles(result: TaskGraph) -> None:
+    graph = result.graph
+    for component in sorted(nx.strongly_connected_components(graph), key=min):
+        if len(component) < 2:
+            continue
+        members = sorted(component)
+        cycle_edges = [(a, b) for a, b in graph.subgraph(members).edges if graph.edges[a, b]["kind"] == DEPENDS]
+        try:
+            cycle = [edge[0] for edge in nx.find_cycle(graph.subgraph(members))]
+        except nx.NetworkXNoCycle:  # pragma: no cover - a strongly connected component always has one
+            cycle = members
+        path_text = " -> ".join(result.documents[k].path for k in [*cycle, cycle[0]])
+        first = result.documents[members[0]]
+        result.problems.append(
+            Problem(
+                first.path,
+                f"dependency cycle: {path_text}; these blocked-by links are left out",
+                first.line_of("depends_on") or first.line_of("dependencies"),
+                "remove one of the `depends_on` entries in the cycle",
+            )
+        )
+        graph.remove_edges_from(cycle_edges)

@@ -1,0 +1,213 @@
+"""Which files of a `.claude/` tree are PRDs, epics and tasks, and what each one says.
+
+Layouts (formats.md §1-2, §5): `prds/<name>.md`; `epics/<name>/epic.md`; tasks `N.md`, `NNN.md`, `task-NNN.md`
+and `bug-*.md` beside it; epics may sit under `epics/archived/` or `epics/.archived/`. Everything else under the
+tree is accounted for as skipped, with the reason. A file that cannot be read becomes a `Problem` with file and
+line, and the rest goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from batch_action.model import Document, Kind, Problem, Severity, Skipped
+from batch_action.parsing.frontmatter import FrontMatterError, Value, split
+
+ARCHIVE_DIRS = ("archived", ".archived")
+_TASK_RE = re.compile(r"^(\d+|task-\d+|bug-[\w.-]+)\.md$", re.IGNORECASE)
+_GITHUB_URL_RE = re.compile(r"https?://[^/\s]+/([^/\s]+/[^/\s]+)/(?:issues|pull)/(\d+)")
+_HEADING_RE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_NOT_TASKS = {
+    "github-mapping.md": "CCPM issue-number mapping, not a task",
+    "execution-status.md": "CCPM agent tracker, not a task",
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a path sits in the layout: its kind, stable key and epic, or why it is not an item."""
+
+    kind: Kind | None
+    key: str = ""
+    epic: str | None = None
+    archived: bool = False
+    reason: str = ""
+
+
+@dataclass
+class Tree:
+    """The parsed planning tree: every file is in exactly one of documents, skipped, or (for errors) problems."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # paths that produced an error and no document
+
+    def by_key(self) -> dict[str, Document]:
+        return {doc.key: doc for doc in self.documents}
+
+
+def place(relative: str) -> Place:
+    """Classify a path relative to the planning root (e.g. `epics/auth/001.md`)."""
+    parts = PurePosixPath(relative).parts
+    name = parts[-1]
+    if not name.lower().endswith(".md"):
+        return Place(None, reason="not a markdown file")
+    if parts[0] == "prds":
+        if len(parts) == 2:
+            stem = name[:-3]
+            return Place(Kind.PRD, key=f"prd:{stem}")
+        return Place(None, reason="PRDs are read from prds/<name>.md only")
+    if parts[0] != "epics" or len(parts) < 3:
+        return Place(None, reason="outside prds/ and epics/: not part of the planning layout")
+    rest = list(parts[1:])
+    archived = False
+    if rest[0] in ARCHIVE_DIRS:
+        archived = True
+        rest = rest[1:]
+        if len(rest) < 2:
+            return Place(None, reason="loose file in an archive folder, not in an epic")
+    epic, inner = rest[0], rest[1:]
+    if len(inner) > 1:
+        sub = inner[0]
+        why = "progress updates" if sub == "updates" else "analysis notes" if sub == "analysis" else "sub-folder"
+        return Place(None, reason=f"{why} inside an epic, not a task")
+    file_name = inner[0]
+    if file_name == "epic.md":
+        return Place(Kind.EPIC, key=f"epic:{epic}", epic=epic, archived=archived)
+    if file_name in _NOT_TASKS:
+        return Place(None, reason=_NOT_TASKS[file_name])
+    if file_name.endswith("-analysis.md"):
+        return Place(None, reason="CCPM work-stream analysis, not a task")
+    if _TASK_RE.match(file_name):
+        return Place(Kind.TASK, key=f"task:{epic}/{file_name[:-3]}", epic=epic, archived=archived)
+    return Place(None, reason="not named like a task (N.md, task-N.md, bug-*.md)")
+
+
+def load_tree(root: Path, workspace: Path) -> Tree:
+    """Parse every file under `root` (the planning folder). Paths in the result are workspace-relative."""
+    tree = Tree()
+    if not root.is_dir():
+        return tree
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = file.relative_to(root).as_posix()
+        shown = _shown_path(file, workspace)
+        where = place(relative)
+        if where.kind is None:
+            tree.skipped.append(Skipped(shown, where.reason))
+            continue
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            tree.problems.append(Problem(shown, f"cannot read the file ({exc.strerror})", fix="check its permissions"))
+            tree.unreadable.append(shown)
+            continue
+        document, problems = parse_document(shown, where, data)
+        tree.problems.extend(problems)
+        if document is None:
+            tree.unreadable.append(shown)
+        else:
+            tree.documents.append(document)
+    return tree
+
+
+def _shown_path(file: Path, workspace: Path) -> str:
+    try:
+        return file.relative_to(workspace).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | None, list[Problem]]:
+    """One file's bytes to a Document (or None with the problems saying why)."""
+    assert where.kind is not None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [Problem(path, f"not valid UTF-8 (byte {exc.start})", line, "save the file as UTF-8")]
+    try:
+        front = split(text)
+    except FrontMatterError as exc:
+        return None, [Problem(path, str(exc), exc.line, exc.fix)]
+    problems = [Problem(path, message, line, fix, Severity.WARNING) for line, message, fix in front.problems]
+    values = front.values
+    github_number, github_repo, github_problem = _github_ref(values)
+    if github_problem:
+        problems.append(Problem(path, github_problem, front.lines.get("github"), severity=Severity.WARNING))
+    depends = _tokens(values.get("depends_on", values.get("dependencies", [])))
+    stem = where.key.split(":", 1)[1].rsplit("/", 1)[-1]
+    title = _title(where.kind, values, front.body, stem)
+    prd = None
+    if where.kind is Kind.EPIC:
+        prd_ref = _text(values.get("prd")) or _text(values.get("prd_id"))
+        prd = PurePosixPath(prd_ref).name.removesuffix(".md") if prd_ref else None
+    elif where.kind is Kind.PRD:
+        prd = stem
+    document = Document(
+        key=where.key,
+        kind=where.kind,
+        path=path,
+        title=title,
+        status=(_text(values.get("status")) or "").strip().lower(),
+        body=front.body.strip("\n"),
+        epic=where.epic,
+        prd=prd,
+        depends_on=depends,
+        github_number=github_number,
+        github_repo=github_repo,
+        archived=where.archived,
+        meta=dict(values),
+        lines=dict(front.lines),
+    )
+    return document, problems
+
+
+def _text(value: Value | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(value)
+    return value.strip()
+
+
+def _title(kind: Kind, values: dict[str, Value], body: str, stem: str) -> str:
+    name = _text(values.get("name")) or _text(values.get("title"))
+    if not name:
+        heading = _HEADING_RE.search(body)
+        name = heading.group(1).strip() if heading else stem
+    if kind is Kind.EPIC:
+        return f"Epic: {name}"
+    if kind is Kind.PRD:
+        return f"PRD: {name}"
+    return name
+
+
+def _tokens(value: Value) -> tuple[str, ...]:
+    """`[001, 002]`, `"001, 002"` and `- 001` lists, as text tokens (never ints: `010` is not 8)."""
+    items: Iterable[str] = value if isinstance(value, list) else re.split(r"[,\s]+", value.strip("[] "))
+    seen: dict[str, None] = {}
+    for item in items:
+        token = item.strip().strip("\"'#").strip()
+        if token:
+            seen[token] = None
+    return tuple(seen)
+
+
+def _github_ref(values: dict[str, Value]) -> tuple[int | None, str | None, str]:
+    """The issue a file already names: a URL, a bare number, or a placeholder meaning "not synced yet"."""
+    raw = values.get("github", values.get("github_issue"))
+    if raw is None or isinstance(raw, list):
+        return None, None, ""  # the `[Will be updated when synced to GitHub]` flow-list placeholder
+    text = raw.strip()
+    if not text or text.lower() in ("null", "~", "none") or text.startswith(("(", "[")):
+        return None, None, ""
+    match = _GITHUB_URL_RE.search(text)
+    if match:
+        return int(match.group(2)), match.group(1), ""
+    if text.lstrip("#").isdigit():
+        return int(text.lstrip("#")), None, ""
+    return None, None, f"`github: {text}` is neither an issue URL nor a number; treated as not synced"

@@ -1,0 +1,158 @@
+"""Split a planning file into front matter and body, and read the front matter the way real trees need.
+
+Real files carry a UTF-8 BOM, CRLF line ends, unquoted `: ` inside values, impossible timestamps and zero-padded
+ids that YAML 1.1 turns into octal (`010` -> 8). So the YAML is loaded with *no* implicit typing: every scalar stays
+the string that was written. When PyYAML still refuses the text, a line reader in the spirit of CCPM's own
+`grep '^name:' | sed` takes over. Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+Value = str | list[str]
+
+
+class _StringLoader(yaml.SafeLoader):
+    """SafeLoader that resolves no implicit types: `001`, `2026-89-23T…`, `true` and `null` all stay strings."""
+
+
+_StringLoader.yaml_implicit_resolvers = {}
+
+_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:(.*)$")
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    values: dict[str, Value]
+    lines: dict[str, int]  # key -> 1-based line number in the file
+    body: str
+    body_line: int  # 1-based line where the body starts
+    has_front_matter: bool
+    used_fallback: bool = False
+    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (line, message, fix)
+
+
+class FrontMatterError(ValueError):
+    def __init__(self, line: int, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.fix = fix
+
+
+def split(text: str) -> FrontMatter:
+    """Parse `text` (already decoded). Raises FrontMatterError only for front matter that is never closed."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return FrontMatter({}, {}, text, 1, has_front_matter=False)
+    for end in range(1, len(lines)):
+        if lines[end].strip() == "---":
+            break
+    else:
+        raise FrontMatterError(
+            1,
+            "front matter opened with `---` on line 1 is never closed",
+            "add a line `---` after the last front-matter field",
+        )
+    header = lines[1:end]
+    body = "\n".join(lines[end + 1 :])
+    key_lines = _key_lines(header)
+    values, problems, used_fallback = _read_values(header)
+    return FrontMatter(
+        values=values,
+        lines=key_lines,
+        body=body,
+        body_line=end + 2,
+        has_front_matter=True,
+        used_fallback=used_fallback,
+        problems=problems,
+    )
+
+
+def _key_lines(header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, line in enumerate(header):
+        match = _KEY_RE.match(line)
+        if match and match.group(1) not in found:
+            found[match.group(1)] = index + 2  # +1 for the opening `---`, +1 for 1-based lines
+    return found
+
+
+def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, str, str]], bool]:
+    source = "\n".join(header)
+    try:
+        loaded = yaml.load(source, Loader=_StringLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 2) if mark is not None else 2
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = (
+            line,
+            f"front matter is not valid YAML ({reason}); read it line by line instead",
+            "quote values that contain `: `, e.g. name: \"Refactor: storage\"",
+        )
+        return read_lines(header), [problem], True
+    if loaded is None:
+        return {}, [], False
+    if not isinstance(loaded, dict):
+        return read_lines(header), [(2, "front matter is not a mapping of `key: value` lines", "")], True
+    values: dict[str, Value] = {}
+    for key, value in loaded.items():
+        normalised = _normalise(value)
+        if normalised is not None:
+            values[str(key)] = normalised
+    return values, [], False
+
+
+def _normalise(value: object) -> Value | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [str(item) for item in value if item is not None and not isinstance(item, (dict, list))]
+    if isinstance(value, dict):
+        return None  # nested maps are not part of any known schema
+    return str(value)
+
+
+def read_lines(header: list[str]) -> dict[str, Value]:
+    """CCPM's own reading: `key: value` at the start of a line; `[a, b]` and `- item` lists; quotes stripped."""
+    values: dict[str, Value] = {}
+    current: str | None = None
+    for line in header:
+        match = _KEY_RE.match(line)
+        if match:
+            current = match.group(1)
+            raw = _strip_comment(match.group(2).strip())
+            if raw.startswith("[") and raw.endswith("]"):
+                values[current] = [_unquote(item) for item in raw[1:-1].split(",") if item.strip()]
+            elif raw:
+                values[current] = _unquote(raw)
+            else:
+                values[current] = []
+            continue
+        stripped = line.strip()
+        if current and stripped.startswith("- "):
+            existing = values.get(current)
+            items = existing if isinstance(existing, list) else []
+            items.append(_unquote(stripped[2:]))
+            values[current] = items
+    return values
+
+
+def _strip_comment(raw: str) -> str:
+    # `depends_on: []  # list of task numbers`: a comment starts at ` #` outside quotes.
+    if raw[:1] in "\"'":
+        return raw
+    index = raw.find(" #")
+    return raw[:index].rstrip() if index >= 0 else raw
+
+
+def _unquote(raw: str) -> str:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        return raw[1:-1]
+    return raw

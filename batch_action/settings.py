@@ -1,0 +1,286 @@
+"""The action's settings: one reader for the inputs, from the runner's `INPUT_*` variables and the CLI's flags.
+
+The runner exports every input declared in action.yml as `INPUT_<NAME>` (upper-cased, hyphens kept:
+`INPUT_DRY-RUN`); a shell in between may only pass the underscore spelling, so both are read. A `--flag` on the
+command line wins over the environment. Every problem is collected and reported together, each naming the input
+and the values it accepts, so a user fixes their workflow once, not once per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    default: str
+    help: str
+
+
+# The contract: these names are the ones in action.yml (a test keeps the two equal). Defaults here are the ones
+# that apply outside Actions, where no `${{ github.* }}` expression fills them in.
+INPUTS: tuple[Input, ...] = (
+    Input("github-token", "", "token for the GitHub API (not needed for a dry run)"),
+    Input("repository", "", "owner/name of the target repository (default: $GITHUB_REPOSITORY)"),
+    Input("api-url", "", "REST API base URL (default: $GITHUB_API_URL or https://api.github.com)"),
+    Input("path", ".claude", "planning folder, relative to the workspace"),
+    Input("scope", "changed", "'changed' or 'all'"),
+    Input("base-sha", "", "commit to diff against for scope 'changed'"),
+    Input("dry-run", "false", "plan only, write nothing"),
+    Input("max-concurrency", "4", "requests in flight at once"),
+    Input("max-retries", "5", "retries per request"),
+    Input("request-timeout", "30", "seconds before a request times out"),
+    Input("writes-per-minute", "60", "content-creating requests per minute"),
+    Input("checkpoint-every", "25", "checkpoint every N operations"),
+    Input("close-removed", "true", "close issues of deleted files"),
+    Input("sub-issues", "true", "link PRD <- epic <- task as sub-issues"),
+    Input("dependencies", "true", "link depends_on as blocked-by"),
+    Input("labels", "", "extra labels, comma-separated"),
+    Input("replay", "auto", "'auto', a run id, a checkpoint folder, or empty"),
+    Input("artifact-name", "issue-sync", "prefix of the uploaded artifacts"),
+    Input("upload-artifacts", "true", "upload graph, checkpoint and report as artifacts"),
+    Input("retention-days", "", "artifact retention in days (1-90)"),
+    Input("output-dir", "", "folder for plan, graph, journal and report"),
+    Input("stop-on-error", "false", "stop (resumable) at the first failed item"),
+    Input("deadline-minutes", "0", "stop scheduling new work after N minutes (0: none)"),
+)
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# Characters GitHub refuses in artifact names (actions/toolkit path-and-artifact-name-validation).
+_BAD_ARTIFACT_CHARS = set('":<>|*?\r\n\\/')
+
+
+class SettingsError(Exception):
+    """All the problems found in the settings, one line each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = field(repr=False)
+    repository: str
+    api_url: str
+    workspace: Path
+    path: Path
+    scope: str
+    base_sha: str
+    dry_run: bool
+    max_concurrency: int
+    max_retries: int
+    request_timeout: int
+    writes_per_minute: int
+    checkpoint_every: int
+    close_removed: bool
+    sub_issues: bool
+    dependencies: bool
+    labels: tuple[str, ...]
+    replay: str
+    artifact_name: str
+    upload_artifacts: bool
+    retention_days: int | None
+    output_dir: Path
+    stop_on_error: bool
+    deadline_minutes: float
+    # Runner context, not inputs: where links point and which attempt this is.
+    server_url: str = "https://github.com"
+    ref_name: str = ""
+    run_id: str = ""
+    run_attempt: int = 1
+    in_actions: bool = False
+
+    @property
+    def relative_path(self) -> str:
+        """The planning folder relative to the workspace, as git and annotations want it."""
+        try:
+            return self.path.relative_to(self.workspace).as_posix()
+        except ValueError:
+            return self.path.as_posix()
+
+
+def parse_args(argv: Sequence[str] | None) -> dict[str, str]:
+    """The CLI's `--flags`, one per input, returned as raw strings keyed by input name (only those given)."""
+    parser = argparse.ArgumentParser(
+        prog="batch-action",
+        description="Mirror CCPM / ClaudeAutoPM planning markdown as GitHub issues. Every flag is also an "
+        "action input (INPUT_<NAME> in the environment).",
+    )
+    for spec in INPUTS:
+        is_bool = spec.default in ("true", "false")
+        parser.add_argument(
+            f"--{spec.name}",
+            dest=spec.name,
+            nargs="?" if is_bool else None,
+            const="true" if is_bool else None,
+            default=None,
+            metavar="BOOL" if is_bool else "VALUE",
+            help=f"{spec.help} (default: {spec.default!r})",
+        )
+    namespace = parser.parse_args(list(argv) if argv is not None else None)
+    return {k: v for k, v in vars(namespace).items() if v is not None}
+
+
+def raw_inputs(env: Mapping[str, str], flags: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each input's raw value: a flag, else `INPUT_<NAME>` (hyphen or underscore spelling), else the default.
+
+    An empty value counts as unset: the runner passes declared inputs the user left empty as "".
+    """
+    flags = flags or {}
+    values: dict[str, str] = {}
+    for spec in INPUTS:
+        upper = spec.name.upper()
+        for candidate in (flags.get(spec.name), env.get(f"INPUT_{upper}"), env.get(f"INPUT_{upper.replace('-', '_')}")):
+            if candidate is not None and candidate.strip() != "":
+                values[spec.name] = candidate.strip()
+                break
+        else:
+            values[spec.name] = spec.default
+    return values
+
+
+def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Settings:
+    """Build `Settings` from the environment and CLI flags, or raise `SettingsError` listing every problem."""
+    raw = raw_inputs(env, parse_args(argv))
+    problems: list[str] = []
+
+    def boolean(name: str) -> bool:
+        value = raw[name].lower()
+        if value in _TRUE:
+            return True
+        if value not in _FALSE:
+            problems.append(f"input `{name}`: {raw[name]!r} is not a boolean; use 'true' or 'false'")
+        return False
+
+    def integer(name: str, low: int, high: int) -> int:
+        try:
+            value = int(raw[name])
+        except ValueError:
+            problems.append(f"input `{name}`: {raw[name]!r} is not a whole number; use {low} to {high}")
+            return low
+        if not low <= value <= high:
+            problems.append(f"input `{name}`: {value} is out of range; use {low} to {high}")
+        return value
+
+    def number(name: str, low: float, high: float) -> float:
+        try:
+            value = float(raw[name])
+        except ValueError:
+            problems.append(f"input `{name}`: {raw[name]!r} is not a number; use {low:g} to {high:g}")
+            return low
+        if not low <= value <= high:
+            problems.append(f"input `{name}`: {value:g} is out of range; use {low:g} to {high:g}")
+        return value
+
+    def choice(name: str, allowed: Sequence[str]) -> str:
+        value = raw[name].lower()
+        if value not in allowed:
+            problems.append(f"input `{name}`: {raw[name]!r} is not one of {', '.join(map(repr, allowed))}")
+        return value
+
+    in_actions = env.get("GITHUB_ACTIONS") == "true"
+    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+    token = raw["github-token"]
+    dry_run = boolean("dry-run")
+    repository = raw["repository"] or env.get("GITHUB_REPOSITORY", "")
+    api_url = (raw["api-url"] or env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
+
+    if repository and not _REPO_RE.match(repository):
+        problems.append(f"input `repository`: {repository!r} is not of the form owner/name")
+    if not dry_run:
+        if not token:
+            problems.append("input `github-token`: required unless `dry-run` is 'true'; pass ${{ github.token }}")
+        if not repository:
+            problems.append("input `repository`: required unless `dry-run` is 'true'; pass owner/name")
+    if not re.match(r"^https?://[^\s/]+", api_url):
+        problems.append(f"input `api-url`: {api_url!r} is not an http(s) URL, e.g. https://api.github.com")
+
+    path = (workspace / raw["path"]).resolve()
+    if not path.is_dir():
+        problems.append(f"input `path`: folder {raw['path']!r} does not exist under {workspace}")
+
+    scope = choice("scope", ("changed", "all"))
+    base_sha = raw["base-sha"]
+    if base_sha and not re.fullmatch(r"[0-9a-fA-F]{4,64}", base_sha):
+        problems.append(f"input `base-sha`: {base_sha!r} is not a commit SHA (hex)")
+
+    retention: int | None = None
+    if raw["retention-days"]:
+        retention = integer("retention-days", 1, 90)
+
+    artifact_name = raw["artifact-name"]
+    if _BAD_ARTIFACT_CHARS & set(artifact_name):
+        problems.append(
+            f"input `artifact-name`: {artifact_name!r} contains a character GitHub refuses "
+            '(any of " : < > | * ? \\ / or a line break)'
+        )
+
+    replay = raw["replay"]
+    if replay.lower() == "auto":
+        replay = "auto"
+
+    labels = tuple(dict.fromkeys(label.strip() for label in raw["labels"].split(",") if label.strip()))
+    for label in labels:
+        if len(label) > 50:
+            problems.append(f"input `labels`: {label!r} is longer than GitHub's 50 characters")
+
+    output_dir = _output_dir(raw["output-dir"], workspace, env)
+
+    try:
+        attempt = int(env.get("GITHUB_RUN_ATTEMPT") or "1")
+    except ValueError:
+        attempt = 1
+
+    built: dict[str, Any] = {
+        "token": token,
+        "repository": repository,
+        "api_url": api_url,
+        "workspace": workspace,
+        "path": path,
+        "scope": scope,
+        "base_sha": base_sha,
+        "dry_run": dry_run,
+        "max_concurrency": integer("max-concurrency", 1, 32),
+        "max_retries": integer("max-retries", 0, 20),
+        "request_timeout": integer("request-timeout", 1, 300),
+        "writes_per_minute": integer("writes-per-minute", 1, 80),
+        "checkpoint_every": integer("checkpoint-every", 1, 10_000),
+        "close_removed": boolean("close-removed"),
+        "sub_issues": boolean("sub-issues"),
+        "dependencies": boolean("dependencies"),
+        "labels": labels,
+        "replay": replay,
+        "artifact_name": artifact_name,
+        "upload_artifacts": boolean("upload-artifacts"),
+        "retention_days": retention,
+        "output_dir": output_dir,
+        "stop_on_error": boolean("stop-on-error"),
+        "deadline_minutes": number("deadline-minutes", 0, 24 * 60),
+        "server_url": (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        "ref_name": env.get("GITHUB_REF_NAME", ""),
+        "run_id": env.get("GITHUB_RUN_ID", ""),
+        "run_attempt": max(attempt, 1),
+        "in_actions": in_actions,
+    }
+    if problems:
+        raise SettingsError(problems)
+    return Settings(**built)
+
+
+def _output_dir(value: str, workspace: Path, env: Mapping[str, str], mkdtemp: Callable[..., str] = tempfile.mkdtemp) -> Path:
+    if value:
+        return (workspace / value).resolve()
+    if env.get("RUNNER_TEMP"):
+        return Path(env["RUNNER_TEMP"]) / "issue-sync"
+    return Path(mkdtemp(prefix="issue-sync-"))

@@ -1,0 +1,1 @@
+"""Render documents into issues, compare with GitHub, plan and apply the difference."""

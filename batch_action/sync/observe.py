@@ -1,0 +1,117 @@
+"""Read the remote state once: which issue belongs to which planning item.
+
+One paginated listing of the issues carrying the sync label (never the search API, which lags by minutes) gives
+each item's issue from the hidden marker in its body. Renamed files keep their issue (git's rename detection maps
+the old key to the new one); files that already name an issue in `github:` (CCPM writes the URL after its own
+sync) adopt it, once it is confirmed to be an issue of the target repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from batch_action.model import Document, Problem, Severity
+from batch_action.sync.plan import Observed
+from batch_action.sync.render import SYNC_LABEL, IssueSpec, read_marker
+from batch_action.sync.tracker import IssueTracker, RemoteIssue
+
+
+@dataclass
+class Observation:
+    observed: Observed
+    problems: list[Problem] = field(default_factory=list)
+    listed: int = 0  # issues seen in the listing
+    adopted: dict[str, int] = field(default_factory=dict)  # key -> issue number adopted through `github:`
+
+
+def observe(
+    tracker: IssueTracker,
+    specs: Mapping[str, IssueSpec],
+    documents: Mapping[str, Document],
+    repository: str,
+    renames: Mapping[str, str] | None = None,
+) -> Observation:
+    renames = renames or {}
+    issues: dict[str, RemoteIssue] = {}
+    digests: dict[str, str] = {}
+    links: dict[str, str] = {}
+    orphans: dict[str, RemoteIssue] = {}
+    problems: list[Problem] = []
+    listed = 0
+    for issue in tracker.list_synced(SYNC_LABEL):
+        listed += 1
+        marker = read_marker(issue.body)
+        if marker is None:
+            continue  # carries the label by hand; not ours to manage
+        key = renames.get(marker.key, marker.key)
+        known = issues.get(key) or orphans.get(key)
+        if known is not None:
+            keep, extra = sorted((known, issue), key=lambda i: i.number)
+            problems.append(
+                Problem(
+                    documents[key].path if key in documents else key,
+                    f"issues #{keep.number} and #{extra.number} both carry the marker of this item; "
+                    f"#{keep.number} is kept in sync, #{extra.number} is left alone",
+                    fix=f"close #{extra.number} as a duplicate",
+                    severity=Severity.WARNING,
+                )
+            )
+            if keep is known:
+                continue
+        target = issues if key in specs else orphans
+        target[key] = issue
+        digests[key] = marker.digest
+        links[key] = marker.links or ""
+    adopted = _adopt(tracker, specs, documents, repository, issues, problems)
+    for key, issue in adopted.items():
+        issues[key] = issue
+        digests[key] = ""
+        links[key] = ""
+    return Observation(
+        Observed(issues=issues, digests=digests, links=links, orphans=orphans),
+        problems,
+        listed,
+        {key: issue.number for key, issue in adopted.items()},
+    )
+
+
+def _adopt(
+    tracker: IssueTracker,
+    specs: Mapping[str, IssueSpec],
+    documents: Mapping[str, Document],
+    repository: str,
+    issues: Mapping[str, RemoteIssue],
+    problems: list[Problem],
+) -> dict[str, RemoteIssue]:
+    adopted: dict[str, RemoteIssue] = {}
+    claimed = {issue.number for issue in issues.values()}
+    for key in sorted(specs):
+        doc = documents[key]
+        if key in issues or doc.github_number is None:
+            continue
+        line = doc.line_of("github") or doc.line_of("github_issue")
+        same_repo = doc.github_repo is None or doc.github_repo.lower() == repository.lower()
+        if doc.github_number in claimed:
+            problems.append(
+                Problem(doc.path, f"`github:` names #{doc.github_number}, which another item already owns; "
+                        "a new issue is created", line, "correct or remove the `github:` field", Severity.WARNING)
+            )
+            continue
+        issue = tracker.get_issue(doc.github_number)
+        if issue is None:
+            problems.append(
+                Problem(doc.path, f"`github:` names #{doc.github_number}, which does not exist in {repository}; "
+                        "a new issue is created", line, "remove the stale `github:` field", Severity.WARNING)
+            )
+            continue
+        if not same_repo and issue.title.strip() != specs[key].title.strip():
+            problems.append(
+                Problem(doc.path, f"`github:` points at {doc.github_repo}, not {repository}, and #{issue.number} "
+                        "here has another title; a new issue is created", line,
+                        f"point `github:` at {repository} or remove it", Severity.WARNING)
+            )
+            continue
+        claimed.add(issue.number)
+        adopted[key] = issue
+    return adopted

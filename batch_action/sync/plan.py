@@ -1,0 +1,213 @@
+"""Desired state versus observed state, as typed operations. Pure and deterministic.
+
+Rules (README "How the sync decides"):
+- An item with no issue is created, then linked to its parent (sub-issue) and blockers (blocked-by).
+- An item whose content digest differs from its issue's marker is updated (one PATCH: title, body, labels,
+  state); a different links digest also re-links it. Equal digests mean no write at all, even when the issue was
+  edited or closed by hand on GitHub: the file is the source of truth only when it changes.
+- A removed file closes its issue (`close-removed`); a renamed one keeps it.
+- Under `scope: changed` only changed items are compared, plus every item that has no issue yet (what an earlier
+  failed run left undone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from batch_action.sync.render import IssueSpec
+from batch_action.sync.tracker import RemoteIssue
+
+
+class Action(StrEnum):
+    LABELS = "labels"
+    CREATE = "create"
+    UPDATE = "update"
+    CLOSE = "close"
+    LINK_PARENT = "link-parent"
+    LINK_BLOCKER = "link-blocker"
+    RELINK = "relink"
+
+
+WRITES_CONTENT = {Action.CREATE}
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    action: Action
+    key: str  # the item's key ("" for the labels operation)
+    path: str  # the source file, for logs and annotations
+    deps: tuple[str, ...] = ()
+    number: int | None = None  # the existing issue, when there is one
+    target: str | None = None  # the parent or blocker key of a link
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The remote state, read once: issues by item key (found by marker, rename or adoption)."""
+
+    issues: Mapping[str, RemoteIssue] = field(default_factory=dict)
+    digests: Mapping[str, str] = field(default_factory=dict)  # key -> content digest in the marker ("" = none)
+    links: Mapping[str, str] = field(default_factory=dict)  # key -> links digest in the marker
+    orphans: Mapping[str, RemoteIssue] = field(default_factory=dict)  # marker keys with no file any more
+
+
+@dataclass(frozen=True)
+class Scope:
+    changed: frozenset[str] | None  # item keys whose files changed; None = every item
+    removed: frozenset[str] = frozenset()  # keys whose files git reports deleted
+
+
+@dataclass
+class Plan:
+    operations: list[Operation]
+    unchanged: list[str]
+    out_of_scope: list[str]
+    outcome: dict[str, str]  # key -> "create" | "update" | "close" | "relink" | "unchanged" | "out-of-scope"
+
+    def count(self, action: Action) -> int:
+        return sum(1 for op in self.operations if op.action is action)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "operations": [
+                {k: v for k, v in vars(op).items() if v not in (None, "", ())} | {"action": op.action.value}
+                for op in self.operations
+            ],
+            "unchanged": self.unchanged,
+            "out_of_scope": self.out_of_scope,
+            "counts": {action.value: self.count(action) for action in Action},
+        }
+
+
+def make_plan(
+    specs: Mapping[str, IssueSpec],
+    observed: Observed,
+    scope: Scope,
+    *,
+    order: Mapping[str, int],
+    close_removed: bool,
+) -> Plan:
+    ops: list[Operation] = []
+    outcome: dict[str, str] = {}
+    unchanged: list[str] = []
+    out_of_scope: list[str] = []
+    creating: set[str] = set()
+    keys = sorted(specs, key=lambda k: (order.get(k, len(order)), k))
+
+    def create_dep(key: str | None) -> tuple[str, ...]:
+        return (f"{Action.CREATE}:{key}",) if key in creating else ()
+
+    # First pass: which items need an issue, an update, or nothing.
+    content: list[tuple[IssueSpec, RemoteIssue | None, bool]] = []  # (spec, remote, links changed)
+    for key in keys:
+        spec = specs[key]
+        remote = observed.issues.get(key)
+        in_scope = scope.changed is None or key in scope.changed or remote is None
+        if not in_scope:
+            out_of_scope.append(key)
+            outcome[key] = "out-of-scope"
+            continue
+        if remote is None:
+            creating.add(key)
+            content.append((spec, None, True))
+            continue
+        digest_changed = observed.digests.get(key) != spec.digest
+        links_changed = observed.links.get(key) != spec.links_digest or _links_look_wrong(spec, remote, observed)
+        state_wrong = (remote.state == "closed") != spec.closed and digest_changed
+        if digest_changed or links_changed or state_wrong:
+            content.append((spec, remote, links_changed))
+        else:
+            unchanged.append(key)
+            outcome[key] = "unchanged"
+
+    needs_labels = bool(content)
+    label_dep: tuple[str, ...] = (Action.LABELS.value,) if needs_labels else ()
+    if needs_labels:
+        ops.append(Operation(Action.LABELS.value, Action.LABELS, "", "", reason="make sure the labels exist"))
+
+    for spec, remote, links_changed in content:
+        refs = [spec.parent, *spec.blockers]
+        deps = label_dep + tuple(d for ref in refs for d in create_dep(ref))
+        if remote is None:
+            ops.append(Operation(f"{Action.CREATE}:{spec.key}", Action.CREATE, spec.key, spec.path, deps, reason="no issue yet"))
+            outcome[spec.key] = "create"
+            own = (f"{Action.CREATE}:{spec.key}",)
+            if spec.parent:
+                ops.append(
+                    Operation(
+                        f"{Action.LINK_PARENT}:{spec.key}",
+                        Action.LINK_PARENT,
+                        spec.key,
+                        spec.path,
+                        own + create_dep(spec.parent),
+                        target=spec.parent,
+                        reason="sub-issue of its parent",
+                    )
+                )
+            for blocker in spec.blockers:
+                ops.append(
+                    Operation(
+                        f"{Action.LINK_BLOCKER}:{spec.key}<-{blocker}",
+                        Action.LINK_BLOCKER,
+                        spec.key,
+                        spec.path,
+                        own + create_dep(blocker),
+                        target=blocker,
+                        reason="depends_on",
+                    )
+                )
+            continue
+        ops.append(
+            Operation(
+                f"{Action.UPDATE}:{spec.key}",
+                Action.UPDATE,
+                spec.key,
+                spec.path,
+                deps,
+                number=remote.number,
+                reason="file changed" if observed.digests.get(spec.key) else "adopt an existing issue",
+            )
+        )
+        outcome[spec.key] = "update"
+        if links_changed:
+            ops.append(
+                Operation(
+                    f"{Action.RELINK}:{spec.key}",
+                    Action.RELINK,
+                    spec.key,
+                    spec.path,
+                    (f"{Action.UPDATE}:{spec.key}", *(d for ref in refs for d in create_dep(ref))),
+                    number=remote.number,
+                    reason="parent or depends_on changed",
+                )
+            )
+
+    removed = set(scope.removed) if scope.changed is not None else set(observed.orphans)
+    if close_removed:
+        for key in sorted(removed):
+            issue = observed.orphans.get(key) or observed.issues.get(key)
+            if key in specs or issue is None or issue.state == "closed":
+                continue
+            ops.append(
+                Operation(f"{Action.CLOSE}:{key}", Action.CLOSE, key, key, number=issue.number, reason="file removed")
+            )
+            outcome[key] = "close"
+    return Plan(ops, unchanged, out_of_scope, outcome)
+
+
+def _links_look_wrong(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> bool:
+    """What the listing says about links, when it says anything, against what the files state.
+
+    This is how a plain re-run notices a link that an interrupted run never made, without a request per issue.
+    """
+    if remote.blocked_by_total is None:
+        return False  # the API told us nothing about links
+    if spec.parent:
+        parent = observed.issues.get(spec.parent)
+        if parent is not None and parent.number != remote.parent_number:
+            return True
+    return remote.blocked_by_total < len(spec.blockers)

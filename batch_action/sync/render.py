@@ -1,0 +1,152 @@
+"""What each planning item should look like as an issue: title, body, labels, state, and the hidden marker.
+
+The marker `<!-- issue-sync:v1 key=… digest=… -->` at the end of the body is how later runs find the item's issue
+(from one paginated listing, never the search API) and know whether the file changed since it was synced. The
+`digest` covers the *source* content (title, file body, status, labels, path) and `links` the parent and blockers
+by key, not the rendered issue numbers: both can be computed before any issue exists and stay equal while the file
+does, and a changed body never costs a link request (nor a changed link a body update).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from batch_action.graph import TaskGraph
+from batch_action.model import Document, Kind
+
+SYNC_LABEL = "issue-sync"
+MARKER_RE = re.compile(
+    r"<!--\s*issue-sync:v1\s+key=(?P<key>\S+)\s+digest=(?P<digest>[0-9a-f]+)(?:\s+links=(?P<links>[0-9a-f]+))?\s*-->"
+)
+DONE_STATUSES = frozenset({"closed", "completed", "complete", "done", "resolved", "merged"})
+LABEL_COLOURS = {"prd": "5e35b1", "epic": "1e88e5", "task": "757575", SYNC_LABEL: "c5def5"}
+_EPIC_LABEL_COLOUR = "bfdadc"
+_EXTRA_LABEL_COLOUR = "ededed"
+_BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters; leave room for the metadata and marker
+
+
+@dataclass(frozen=True)
+class IssueSpec:
+    """The desired state of one item's issue, before issue numbers are known."""
+
+    key: str
+    kind: Kind
+    path: str
+    title: str
+    source_body: str
+    labels: tuple[str, ...]
+    closed: bool
+    parent: str | None
+    blockers: tuple[str, ...]
+    digest: str  # of the content: title, body, status, labels, source path
+    links_digest: str  # of the links: parent and blockers, by key
+    status: str
+
+    @property
+    def state(self) -> str:
+        return "closed" if self.closed else "open"
+
+    def marker(self) -> str:
+        return f"<!-- issue-sync:v1 key={self.key} digest={self.digest} links={self.links_digest} -->"
+
+
+@dataclass(frozen=True)
+class Marker:
+    key: str
+    digest: str
+    links: str | None
+
+
+def read_marker(body: str | None) -> Marker | None:
+    if not body:
+        return None
+    match = None
+    for match in MARKER_RE.finditer(body):
+        pass  # the last marker wins: a user may quote an old one higher up
+    return Marker(match.group("key"), match.group("digest"), match.group("links")) if match else None
+
+
+def labels_for(doc: Document, extra: Sequence[str]) -> tuple[str, ...]:
+    labels = [doc.kind.value, SYNC_LABEL]
+    if doc.epic and doc.kind in (Kind.EPIC, Kind.TASK):
+        labels.append(f"epic:{doc.epic}"[:50])
+    labels.extend(extra)
+    return tuple(dict.fromkeys(labels))
+
+
+def label_colours(specs: Sequence[IssueSpec]) -> dict[str, str]:
+    wanted: dict[str, str] = {}
+    for spec in specs:
+        for label in spec.labels:
+            wanted.setdefault(
+                label,
+                LABEL_COLOURS.get(label) or (_EPIC_LABEL_COLOUR if label.startswith("epic:") else _EXTRA_LABEL_COLOUR),
+            )
+    return dict(sorted(wanted.items()))
+
+
+def build_spec(doc: Document, graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool) -> IssueSpec:
+    parent = graph.parent(doc.key) if sub_issues else None
+    blockers = tuple(graph.blockers(doc.key)) if dependencies else ()
+    labels = labels_for(doc, extra_labels)
+    closed = doc.status in DONE_STATUSES
+    content = {"title": doc.title, "body": doc.body, "status": doc.status, "labels": labels, "path": doc.path}
+    return IssueSpec(
+        key=doc.key,
+        kind=doc.kind,
+        path=doc.path,
+        title=doc.title[:256] or doc.key,
+        source_body=doc.body,
+        labels=labels,
+        closed=closed,
+        parent=parent,
+        blockers=blockers,
+        digest=_digest(content),
+        links_digest=_digest({"parent": parent, "blockers": blockers}),
+        status=doc.status,
+    )
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def build_specs(graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool) -> dict[str, IssueSpec]:
+    return {
+        key: build_spec(doc, graph, extra_labels, sub_issues=sub_issues, dependencies=dependencies)
+        for key, doc in sorted(graph.documents.items())
+    }
+
+
+def render_body(spec: IssueSpec, numbers: Mapping[str, int], *, source_url: str) -> str:
+    """The issue body: the file's markdown, a short metadata block, and the marker.
+
+    `numbers` maps item keys to issue numbers known so far; a parent or blocker without one is named by key.
+    """
+    body = spec.source_body
+    if len(body) > _BODY_LIMIT:
+        body = body[:_BODY_LIMIT] + "\n\n…(truncated: the file is longer than an issue body may be)"
+
+    def ref(key: str) -> str:
+        number = numbers.get(key)
+        return f"#{number}" if number else f"`{key}`"
+
+    meta = [f"**Status:** {spec.status or 'open'}"]
+    if spec.parent:
+        meta.append(f"**Parent:** {ref(spec.parent)}")
+    if spec.blockers:
+        meta.append("**Depends on:** " + ", ".join(ref(key) for key in spec.blockers))
+    meta.append(f"**Source:** [{spec.path}]({source_url})")
+    return f"{body}\n\n---\n" + " · ".join(meta) + f"\n\n{spec.marker()}\n"
+
+
+def source_url(server_url: str, repository: str, path: str) -> str:
+    """A link to the file on the default branch (`blob/HEAD`), so the body does not change with every commit."""
+    if not repository:
+        return path
+    return f"{server_url}/{repository}/blob/HEAD/{quote(path)}"

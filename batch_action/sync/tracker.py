@@ -1,0 +1,94 @@
+"""The port between the sync and an issue tracker. The planner and the engine only ever see this.
+
+`GitHubTracker` (PyGithub) implements it for real; tests may use the loopback fake GitHub server behind the
+real adapter, or a small in-memory double.
+
+Issues are named by their per-repository `number`; sub-issue and blocked-by links need the database `id`,
+so every `RemoteIssue` carries both. PyGithub objects never cross this boundary: only plain values do, which
+is what lets each worker thread own its own client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RemoteIssue:
+    number: int
+    id: int
+    title: str
+    body: str
+    state: str  # "open" | "closed"
+    labels: tuple[str, ...] = ()
+    state_reason: str | None = None
+    html_url: str = ""
+    # What the listing says about links, when the API includes it (None: unknown). They let a plain re-run see a
+    # link that an interrupted run never made, without one request per issue.
+    parent_number: int | None = None
+    blocked_by_total: int | None = None
+
+
+@dataclass(frozen=True)
+class IssueFields:
+    """What the sync writes to an issue. `None` means: leave as it is."""
+
+    title: str | None = None
+    body: str | None = None
+    labels: tuple[str, ...] | None = None
+    state: str | None = None  # "open" | "closed"
+    state_reason: str | None = None  # "completed" | "not_planned" | "reopened"
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the adapter saw of one HTTP response: fed to the rate-limit governor and the report."""
+
+    method: str
+    url: str
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+
+ResponseListener = Callable[[Response], None]
+
+
+class IssueTracker(Protocol):
+    """Everything the sync needs from GitHub. Every method is one logical call (one request, or a paginated read)."""
+
+    def list_synced(self, label: str) -> Iterator[RemoteIssue]:
+        """Every issue (open and closed, pull requests skipped) that carries `label`, in pages of 100."""
+        ...
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        """One issue by number, or None when it does not exist (404/410) or is a pull request."""
+        ...
+
+    def ensure_labels(self, wanted: Mapping[str, str]) -> list[str]:
+        """Create the labels in `wanted` ({name: hex colour}) that do not exist yet; returns the names created."""
+        ...
+
+    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
+        """POST a new issue. Never retried by the adapter: an unknown outcome must be reconciled by marker."""
+        ...
+
+    def update_issue(self, number: int, fields: IssueFields) -> RemoteIssue: ...
+
+    def list_sub_issues(self, number: int) -> list[RemoteIssue]: ...
+
+    def add_sub_issue(self, parent_number: int, child_id: int) -> None:
+        """Link `child_id` (database id) under the parent; an existing identical link counts as success."""
+        ...
+
+    def remove_sub_issue(self, parent_number: int, child_id: int) -> None: ...
+
+    def list_blocked_by(self, number: int) -> list[RemoteIssue]: ...
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None:
+        """Record that issue `number` is blocked by the issue with database id `blocker_id` (idempotent)."""
+        ...
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> None: ...
