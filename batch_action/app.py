@@ -26,8 +26,9 @@ from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.observe import Observation, observe
 from batch_action.sync.plan import Action, Observed, Plan, Scope, make_plan
-from batch_action.sync.render import IssueSpec, build_specs
-from batch_action.sync.tracker import IssueTracker, ResponseListener
+from batch_action.report.requests import RequestLog
+from batch_action.sync.render import IssueSpec, build_specs, source_url
+from batch_action.sync.tracker import IssueTracker, Response, ResponseListener
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -217,7 +218,7 @@ def finish(
     if not io.add_summary(report + "\n"):
         if io.summary_path:
             io.add_summary(report[:200_000] + f"\n\n…(summary trimmed; the full report is in {paths['report']})\n")
-    failed = outcome.counts.get("failed", 0)
+    failed = outcome.counts.get("failed", 0) or outcome.failures
     return EXIT_INCOMPLETE if failed or outcome.resumable else EXIT_OK
 
 
@@ -235,16 +236,23 @@ def run(
     phases = Phases(clock)
     started = clock()
     settings.output_dir.mkdir(parents=True, exist_ok=True)
-    tracker = tracker_factory(settings, None) if (tracker_factory and settings.token) else None
+    requests = RequestLog(clock)
+    listeners: list[ResponseListener] = [requests.record]
+
+    def on_response(response: Response) -> None:
+        for listener in listeners:
+            listener(response)
+
+    tracker = tracker_factory(settings, on_response) if (tracker_factory and settings.token) else None
     with io.group("Plan"):
         prepared = prepare(settings, io, phases, tracker, discover)
         paths = write_plan_files(settings, prepared)
         for line in plan_lines(prepared.plan, {k: d.kind.value for k, d in prepared.graph.documents.items()}):
             io.log(line)
     annotate_problems(io, prepared.problems)
-    if settings.dry_run:
+    if settings.dry_run or tracker is None:
         counts = planned_counts(prepared)
-        outcome = Outcome(counts, outcomes=dict(prepared.plan.outcome))
+        outcome = Outcome(counts, outcomes=dict(prepared.plan.outcome), extra={"requests": requests.summary()})
         headline = (
             f"**Dry run** on `{settings.relative_path}`"
             + (f" for `{settings.repository}`" if settings.repository else "")
@@ -252,6 +260,121 @@ def run(
             f"nothing written. Made in {clock() - started:.2f} s."
         )
         return finish(settings, io, prepared, outcome, paths, phases, title="Issue sync: dry run", headline=headline)
-    from batch_action.sync.apply import apply_plan  # noqa: PLC0415 - the engine is only needed past a dry run
+    outcome = apply_plan(settings, io, prepared, paths, phases, tracker, listeners, stop_event=stop_event)
+    outcome.extra["requests"] = requests.summary()
+    headline = (
+        f"Synced `{settings.relative_path}` to `{settings.repository}` in {clock() - started:.1f} s"
+        + (f"; **stopped early ({outcome.stopped_reason}), resumable**" if outcome.resumable else "")
+        + "."
+    )
+    return finish(settings, io, prepared, outcome, paths, phases, title="Issue sync", headline=headline)
 
-    return apply_plan(settings, io, prepared, paths, phases, tracker_factory, clock=clock, stop_event=stop_event, env=env)
+
+def apply_plan(
+    settings: Settings,
+    io: ActionsIO,
+    prepared: Prepared,
+    paths: dict[str, Path],
+    phases: Phases,
+    tracker: IssueTracker,
+    listeners: list[ResponseListener],
+    *,
+    stop_event: threading.Event | None,
+) -> Outcome:
+    """Run the plan's operations through the engine and say what happened to every item."""
+    from batch_action.engine.journal import Journal  # noqa: PLC0415 - only past a dry run
+    from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus  # noqa: PLC0415
+    from batch_action.sync.apply import Applier, IssueRegistry, jobs_for  # noqa: PLC0415
+
+    plan = prepared.plan
+    paths["journal"] = settings.output_dir / "journal.jsonl"
+    deadline = time.time() + settings.deadline_minutes * 60 if settings.deadline_minutes else None
+    journal = Journal(paths["journal"])
+    engine = Engine(
+        EngineSettings(
+            max_concurrency=settings.max_concurrency,
+            max_retries=settings.max_retries,
+            # 0 means unpaced (GHES with rate limits off, or a test server): a rate no run can reach.
+            writes_per_minute=settings.writes_per_minute or 1e9,
+            checkpoint_every=settings.checkpoint_every,
+            stop_on_error=settings.stop_on_error,
+            deadline=deadline,
+        ),
+        clock=time.time,  # x-ratelimit-reset is wall-clock epoch seconds
+        journal=journal,
+        progress=io.log,
+        stop_event=stop_event,
+    )
+    listeners.append(engine.observe)
+    registry = IssueRegistry(prepared.observation.observed.issues)
+    applier = Applier(
+        plan,
+        prepared.specs,
+        tracker,
+        registry,
+        lambda path: source_url(settings.server_url, settings.repository, path),
+    )
+    jobs = jobs_for(plan, prepared.graph.order())
+    with io.group(f"Apply: {len(jobs)} operations"), phases.timed("apply"):
+        result = engine.run(jobs, applier) if jobs else None
+    journal.close()
+
+    by_key: dict[str, list[tuple[Action, JobStatus]]] = {}
+    failures: list[dict[str, Any]] = []
+    ops = {op.id: op for op in plan.operations}
+    if result is not None:
+        for job_id, job_outcome in result.outcomes.items():
+            op = ops[job_id]
+            by_key.setdefault(op.key, []).append((op.action, job_outcome.status))
+            if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
+                failure = job_outcome.failure
+                failures.append(
+                    {"path": op.path, "operation": op.id, "class": str(failure.cls), "message": failure.message,
+                     "status": failure.status, "attempts": job_outcome.attempts}
+                )
+                io.error(f"{op.action.value} failed ({failure.cls}): {failure.message}", file=op.path or None)
+    outcomes: dict[str, str] = dict(plan.outcome)
+    counts = {"created": 0, "updated": 0, "closed": 0, "failed": 0, "pending": 0}
+    for key, results in by_key.items():
+        if not key:
+            continue
+        statuses = {status for _, status in results}
+        actions = {action for action, status in results if status is JobStatus.SUCCEEDED}
+        if JobStatus.FAILED in statuses:
+            outcomes[key] = "failed"
+        elif statuses & {JobStatus.SKIPPED, JobStatus.NOT_RUN}:
+            outcomes[key] = "pending"
+        elif Action.CREATE in actions:
+            outcomes[key] = "created"
+        elif Action.CLOSE in actions:
+            outcomes[key] = "closed"
+        else:
+            outcomes[key] = "updated"
+        counts[outcomes[key]] += 1
+    counts["failed"] += len(prepared.tree.unreadable)
+    counts["unchanged"] = len(plan.unchanged)
+    counts["skipped"] = len(prepared.tree.skipped)
+    extra: dict[str, Any] = {}
+    if result is not None:
+        extra["engine"] = {
+            "retries": result.retries,
+            "retries_by_class": dict(result.retries_by_class),
+            "waited_seconds": dict(result.waited),
+            "limit_wait_seconds": result.limit_wait,
+            "limit_hits": result.limit_hits,
+            "peak_concurrency": result.peak_concurrency,
+            "final_concurrency": result.final_concurrency,
+            "final_writes_per_minute": result.final_writes_per_minute,
+            "elapsed_seconds": result.elapsed,
+            "breaker": result.breaker_state,
+            "jobs": dict(result.counts),
+            "warnings": list(result.warnings),
+        }
+    return Outcome(
+        counts=counts,
+        resumable=bool(result and result.resumable) or counts["pending"] > 0,
+        failures=failures,
+        outcomes=outcomes,
+        stopped_reason=str(result.stopped_reason) if result and result.stopped_reason else None,
+        extra=extra,
+    )

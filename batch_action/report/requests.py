@@ -1,0 +1,102 @@
+"""Every HTTP response the run saw, summarised: requests by endpoint, method and status; latencies; timeline.
+
+The GitHub adapter calls `RequestLog.record` for each response (from worker threads). Only small numbers are
+kept per request, so 10,000 items cost little memory.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from batch_action.sync.tracker import Response
+
+_NUMBER_RE = re.compile(r"/\d+(?=/|$)")
+_REPO_RE = re.compile(r"^/(?:api/v3/)?repos/[^/]+/[^/]+")
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def endpoint(url: str) -> str:
+    """`https://api.github.com/repos/o/r/issues/12/sub_issues?x=1` -> `/repos/{o}/{r}/issues/{n}/sub_issues`."""
+    path = urlsplit(url).path or url
+    path = _REPO_RE.sub("/repos/{o}/{r}", path)
+    return _NUMBER_RE.sub("/{n}", path)
+
+
+@dataclass
+class RequestLog:
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(default=0.0)
+    by_call: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    write_times: list[float] = field(default_factory=list)  # seconds since start of each write response
+    limit_responses: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def record(self, response: Response) -> None:
+        method = response.method.upper()
+        key = (method, endpoint(response.url), response.status)
+        now = self.clock() - self.started
+        limited = response.status in (403, 429) and (
+            "retry-after" in response.headers or response.headers.get("x-ratelimit-remaining") == "0"
+        )
+        with self._lock:
+            self.by_call[key] += 1
+            self.latencies.append(response.elapsed)
+            if method in WRITE_METHODS:
+                self.write_times.append(now)
+            if limited:
+                self.limit_responses += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_call.values())
+
+    @property
+    def writes(self) -> int:
+        return sum(n for (method, _, _), n in self.by_call.items() if method in WRITE_METHODS)
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            latencies = sorted(self.latencies)
+            rows = sorted(self.by_call.items())
+            writes = list(self.write_times)
+        return {
+            "total": sum(n for _, n in rows),
+            "reads": sum(n for (m, _, _), n in rows if m not in WRITE_METHODS),
+            "writes": sum(n for (m, _, _), n in rows if m in WRITE_METHODS),
+            "limit_responses": self.limit_responses,
+            "by_endpoint": [{"method": m, "endpoint": e, "status": s, "count": n} for (m, e, s), n in rows],
+            "latency_seconds": {f"p{p}": round(_percentile(latencies, p), 4) for p in (50, 90, 95, 99)}
+            | {"max": round(latencies[-1], 4) if latencies else 0.0},
+            "writes_per_minute_timeline": _timeline(writes),
+        }
+
+
+def _percentile(values: list[float], p: int) -> float:
+    if not values:
+        return 0.0
+    index = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[index]
+
+
+def _timeline(write_times: list[float], buckets: int = 12) -> list[dict[str, float]]:
+    """Writes per minute over the run, in up to `buckets` equal slices (for the throughput picture)."""
+    if not write_times:
+        return []
+    end = max(write_times)
+    width = max(end / buckets, 1.0)
+    counts = Counter(min(int(t // width), buckets - 1) for t in write_times)
+    return [
+        {"t": round(i * width, 2), "writes_per_minute": round(counts.get(i, 0) * 60.0 / width, 1)}
+        for i in range(min(buckets, int(end // width) + 1))
+    ]

@@ -1,0 +1,190 @@
+"""Apply a plan: its operations become engine jobs, and each job is one call (or a few) through the tracker.
+
+Issue numbers and database ids become known as creates land; they are kept in an `IssueRegistry` that every
+worker reads, and each one is written to the journal the moment it is known (the engine journals job results).
+A create whose previous attempt had an unknown outcome (timeout, 5xx, dropped connection) is never re-sent
+blindly: the registry is refreshed from the marker listing first, and a create that landed becomes an update.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from batch_action.engine.failures import FailureClass, JobError
+from batch_action.engine.policy import Attempt
+from batch_action.engine.scheduler import Job
+from batch_action.sync.plan import Action, Operation, Plan
+from batch_action.sync.render import SYNC_LABEL, IssueSpec, label_colours, read_marker, render_body
+from batch_action.sync.tracker import IssueFields, IssueTracker, RemoteIssue
+
+
+@dataclass(frozen=True)
+class Known:
+    number: int
+    id: int
+
+
+class IssueRegistry:
+    """Item key -> (issue number, database id), shared by the worker threads."""
+
+    def __init__(self, issues: Mapping[str, RemoteIssue]) -> None:
+        self._lock = threading.Lock()
+        self._known = {key: Known(issue.number, issue.id) for key, issue in issues.items()}
+
+    def get(self, key: str) -> Known | None:
+        with self._lock:
+            return self._known.get(key)
+
+    def put(self, key: str, number: int, id_: int) -> None:
+        with self._lock:
+            self._known[key] = Known(number, id_)
+
+    def numbers(self) -> dict[str, int]:
+        with self._lock:
+            return {key: known.number for key, known in self._known.items()}
+
+    def managed_ids(self) -> set[int]:
+        with self._lock:
+            return {known.id for known in self._known.values()}
+
+
+def jobs_for(plan: Plan, order: Mapping[str, int]) -> list[Job]:
+    """Engine jobs in plan order; the order field keeps scheduling deterministic (graph wave first)."""
+    return [
+        Job(
+            id=op.id,
+            deps=op.deps,
+            writes=True,
+            creates_content=op.action in (Action.CREATE, Action.LINK_PARENT, Action.LINK_BLOCKER),
+            label=op.path,
+            order=order.get(op.key, -1) * 10 + _ACTION_RANK[op.action],
+        )
+        for op in plan.operations
+    ]
+
+
+_ACTION_RANK = {
+    Action.LABELS: 0,
+    Action.CLOSE: 1,
+    Action.CREATE: 2,
+    Action.UPDATE: 3,
+    Action.LINK_PARENT: 4,
+    Action.LINK_BLOCKER: 5,
+    Action.RELINK: 6,
+}
+
+
+class Applier:
+    """The engine's execute callable: one operation, one attempt."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        specs: Mapping[str, IssueSpec],
+        tracker: IssueTracker,
+        registry: IssueRegistry,
+        source_url: Callable[[str], str],
+    ) -> None:
+        self.ops = {op.id: op for op in plan.operations}
+        self.specs = specs
+        self.tracker = tracker
+        self.registry = registry
+        self.source_url = source_url
+        self._label_colours = label_colours(list(specs.values()))
+
+    def __call__(self, job: Job, attempt: Attempt) -> object:
+        op = self.ops[job.id]
+        handler = getattr(self, f"_{op.action.value.replace('-', '_')}")
+        result: object = handler(op, attempt)
+        return result
+
+    # -- operations -----------------------------------------------------------------------------------------
+    def _labels(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        return {"created": self.tracker.ensure_labels(self._label_colours)}
+
+    def _create(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        spec = self.specs[op.key]
+        if attempt.previous is not None and attempt.previous.outcome_unknown:
+            landed = self._find_by_marker(op.key)
+            if landed is not None:
+                self.registry.put(op.key, landed.number, landed.id)
+                issue = self.tracker.update_issue(landed.number, self._fields(spec))
+                return {"number": issue.number, "id": issue.id, "reconciled": True}
+        issue = self.tracker.create_issue(spec.title, self._body(spec), spec.labels)
+        self.registry.put(op.key, issue.number, issue.id)
+        if spec.closed:
+            # Issues are created open; a done item is closed right after (one more write, done items only).
+            self.tracker.update_issue(issue.number, IssueFields(state="closed", state_reason="completed"))
+        return {"number": issue.number, "id": issue.id}
+
+    def _update(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        assert op.number is not None
+        issue = self.tracker.update_issue(op.number, self._fields(self.specs[op.key]))
+        return {"number": issue.number}
+
+    def _close(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        assert op.number is not None
+        issue = self.tracker.update_issue(op.number, IssueFields(state="closed", state_reason="not_planned"))
+        return {"number": issue.number}
+
+    def _link_parent(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        assert op.target is not None
+        child, parent = self._need(op.key), self._need(op.target)
+        self.tracker.add_sub_issue(parent.number, child.id)
+        return {"parent": parent.number, "child": child.number}
+
+    def _link_blocker(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        assert op.target is not None
+        blocked, blocker = self._need(op.key), self._need(op.target)
+        self.tracker.add_blocked_by(blocked.number, blocker.id)
+        return {"blocked": blocked.number, "blocker": blocker.number}
+
+    def _relink(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        """Make the issue's parent and blocked-by links what the file states; links made by people stay."""
+        spec = self.specs[op.key]
+        me = self._need(op.key)
+        added: list[int] = []
+        removed: list[int] = []
+        if spec.parent:
+            parent = self._need(spec.parent)
+            self.tracker.add_sub_issue(parent.number, me.id)
+        wanted = {self._need(key).id: key for key in spec.blockers}
+        current = {issue.id: issue for issue in self.tracker.list_blocked_by(me.number)}
+        managed = self.registry.managed_ids()
+        for blocker_id in sorted(set(wanted) - set(current)):
+            self.tracker.add_blocked_by(me.number, blocker_id)
+            added.append(blocker_id)
+        for blocker_id, issue in sorted(current.items()):
+            if blocker_id not in wanted and blocker_id in managed and read_marker(issue.body) is not None:
+                self.tracker.remove_blocked_by(me.number, blocker_id)
+                removed.append(blocker_id)
+        return {"number": me.number, "added": added, "removed": removed}
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def _need(self, key: str) -> Known:
+        known = self.registry.get(key)
+        if known is None:
+            # Only reachable when the item's issue failed to appear: report against this item, do not guess.
+            raise JobError(FailureClass.ITEM, f"the issue of {key} does not exist yet")
+        return known
+
+    def _body(self, spec: IssueSpec) -> str:
+        return render_body(spec, self.registry.numbers(), source_url=self.source_url(spec.path))
+
+    def _fields(self, spec: IssueSpec) -> IssueFields:
+        return IssueFields(
+            title=spec.title,
+            body=self._body(spec),
+            labels=spec.labels,
+            state=spec.state,
+            state_reason="completed" if spec.closed else None,
+        )
+
+    def _find_by_marker(self, key: str) -> RemoteIssue | None:
+        for issue in self.tracker.list_synced(SYNC_LABEL):
+            marker = read_marker(issue.body)
+            if marker is not None and marker.key == key:
+                return issue
+        return None

@@ -1,0 +1,20 @@
+# Sourced by the other scripts: makes .venv (once) and installs the project with the given extras.
+# Usage: . scripts/dev-env.sh [EXTRAS]   e.g. ". scripts/dev-env.sh test,lint"
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+extras=${1:-}
+python=${PYTHON:-python3}
+if [ ! -x "$repo/.venv/bin/python" ]; then
+  "$python" -m venv "$repo/.venv"
+fi
+spec="$repo"
+[ -n "$extras" ] && spec="$repo[$extras]"
+# Quiet unless it fails; pip's own output goes to a log the failure message points at.
+log=$(mktemp)
+if ! "$repo/.venv/bin/python" -m pip install --disable-pip-version-check -q -e "$spec" >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "dev-env: pip install failed (above)" >&2
+  exit 1
+fi
+rm -f "$log"
+export PATH="$repo/.venv/bin:$PATH"

@@ -1,0 +1,127 @@
+"""Planning: desired versus observed, as typed operations."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from batch_action.graph import build_graph
+from batch_action.sync.plan import Action, Observed, Scope, make_plan
+from batch_action.sync.render import build_specs, read_marker, render_body
+from batch_action.sync.tracker import RemoteIssue
+from tests.helpers import doc
+
+DOCS = [
+    doc("epics/e/epic.md", "name: e"),
+    doc("epics/e/001.md", "name: a"),
+    doc("epics/e/002.md", "name: b\ndepends_on: [001]"),
+]
+
+
+def specs_and_order(docs=DOCS):  # type: ignore[no-untyped-def]
+    graph = build_graph(docs)
+    return build_specs(graph, (), sub_issues=True, dependencies=True), graph.order()
+
+
+def synced(specs, **overrides):  # type: ignore[no-untyped-def]
+    """The observed state right after a complete sync of `specs`."""
+    issues = {key: RemoteIssue(n, 1000 + n, s.title, s.marker(), s.state) for n, (key, s) in enumerate(sorted(specs.items()), 1)}
+    issues.update(overrides)
+    return Observed(
+        issues=issues,
+        digests={k: read_marker(i.body).digest for k, i in issues.items()},  # type: ignore[union-attr]
+        links={k: read_marker(i.body).links for k, i in issues.items()},  # type: ignore[union-attr]
+    )
+
+
+def test_first_sync_creates_everything_then_links() -> None:
+    specs, order = specs_and_order()
+    plan = make_plan(specs, Observed(), Scope(None), order=order, close_removed=True)
+    assert [op.id for op in plan.operations] == [
+        "labels",
+        "create:epic:e",
+        "create:task:e/001",
+        "link-parent:task:e/001",
+        "create:task:e/002",
+        "link-parent:task:e/002",
+        "link-blocker:task:e/002<-task:e/001",
+    ]
+    ops = {op.id: op for op in plan.operations}
+    assert ops["create:task:e/002"].deps == ("labels", "create:epic:e", "create:task:e/001")
+    assert ops["link-blocker:task:e/002<-task:e/001"].deps == ("create:task:e/002", "create:task:e/001")
+
+
+def test_nothing_changed_means_no_operation_at_all() -> None:
+    specs, order = specs_and_order()
+    plan = make_plan(specs, synced(specs), Scope(None), order=order, close_removed=True)
+    assert plan.operations == [] and len(plan.unchanged) == 3
+
+
+def test_changed_body_is_exactly_one_update() -> None:
+    specs, order = specs_and_order()
+    observed = synced(specs)
+    edited = [*DOCS[:2], doc("epics/e/002.md", "name: b\ndepends_on: [001]", body="New body.\n")]
+    new_specs, _ = specs_and_order(edited)
+    plan = make_plan(new_specs, observed, Scope(None), order=order, close_removed=True)
+    assert [op.id for op in plan.operations] == ["labels", "update:task:e/002"]
+
+
+def test_changed_dependencies_relink() -> None:
+    specs, order = specs_and_order()
+    edited = [*DOCS[:2], doc("epics/e/002.md", "name: b")]
+    new_specs, _ = specs_and_order(edited)
+    plan = make_plan(new_specs, synced(specs), Scope(None), order=order, close_removed=True)
+    assert [op.id for op in plan.operations] == ["labels", "update:task:e/002", "relink:task:e/002"]
+
+
+def test_issue_closed_by_hand_is_left_alone_until_its_file_changes() -> None:
+    specs, order = specs_and_order()
+    observed = synced(specs)
+    closed = replace(observed.issues["task:e/001"], state="closed")
+    plan = make_plan(specs, synced(specs, **{"task:e/001": closed}), Scope(None), order=order, close_removed=True)
+    assert plan.operations == []
+
+
+def test_removed_file_closes_its_issue_under_both_scopes() -> None:
+    specs, order = specs_and_order()
+    observed = synced(specs)
+    fewer = {k: v for k, v in specs.items() if k != "task:e/002"}
+    orphaned = Observed(
+        issues={k: v for k, v in observed.issues.items() if k != "task:e/002"},
+        digests=observed.digests,
+        links=observed.links,
+        orphans={"task:e/002": observed.issues["task:e/002"]},
+    )
+    plan_all = make_plan(fewer, orphaned, Scope(None), order=order, close_removed=True)
+    assert [(op.id, op.number) for op in plan_all.operations] == [("close:task:e/002", 3)]
+    plan_changed = make_plan(fewer, orphaned, Scope(frozenset(), frozenset({"task:e/002"})), order=order, close_removed=True)
+    assert [op.id for op in plan_changed.operations] == ["close:task:e/002"]
+    assert make_plan(fewer, orphaned, Scope(None), order=order, close_removed=False).operations == []
+
+
+def test_changed_scope_still_creates_what_an_earlier_run_left_undone() -> None:
+    specs, order = specs_and_order()
+    observed = synced(specs)
+    missing = Observed(
+        issues={k: v for k, v in observed.issues.items() if k != "task:e/002"},
+        digests=observed.digests,
+        links=observed.links,
+    )
+    plan = make_plan(specs, missing, Scope(frozenset()), order=order, close_removed=True)
+    assert [op.id for op in plan.operations] == ["labels", "create:task:e/002", "link-parent:task:e/002", "link-blocker:task:e/002<-task:e/001"]
+    assert plan.out_of_scope == ["epic:e", "task:e/001"]
+
+
+def test_listing_that_shows_a_missing_link_triggers_relink() -> None:
+    specs, order = specs_and_order()
+    observed = synced(specs)
+    no_parent = replace(observed.issues["task:e/002"], parent_number=None, blocked_by_total=1)
+    plan = make_plan(specs, synced(specs, **{"task:e/002": no_parent}), Scope(None), order=order, close_removed=True)
+    assert [op.id for op in plan.operations] == ["relink:task:e/002"]
+
+
+def test_body_has_metadata_links_and_marker() -> None:
+    specs, _ = specs_and_order()
+    body = render_body(specs["task:e/002"], {"epic:e": 5, "task:e/001": 6}, source_url="https://x/y")
+    assert "**Parent:** #5" in body and "**Depends on:** #6" in body and "[.claude/epics/e/002.md](https://x/y)" in body
+    marker = read_marker(body)
+    assert marker and marker.key == "task:e/002" and marker.digest == specs["task:e/002"].digest

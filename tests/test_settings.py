@@ -1,0 +1,101 @@
+"""The settings contract: INPUT_* names, flags, defaults, validation and secrecy of the token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from batch_action.settings import INPUTS, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    (tmp_path / ".claude").mkdir()
+    return tmp_path
+
+
+def env_for(workspace: Path, **inputs: str) -> dict[str, str]:
+    env = {"GITHUB_WORKSPACE": str(workspace), "RUNNER_TEMP": str(workspace / "tmp")}
+    env.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
+    return env
+
+
+def test_action_yml_declares_exactly_the_settings_inputs() -> None:
+    spec = yaml.safe_load((ROOT / "action.yml").read_text())
+    declared = spec["inputs"]
+    assert list(declared) == [i.name for i in INPUTS]
+    for item in INPUTS:
+        default = str(declared[item.name]["default"])
+        if not default.startswith("${{"):
+            assert default == item.default, item.name
+
+
+def test_defaults_for_a_dry_run_outside_actions(workspace: Path) -> None:
+    s = load_settings(env_for(workspace, **{"DRY-RUN": "true"}))
+    assert s.dry_run and s.scope == "changed" and s.max_concurrency == 4 and s.writes_per_minute == 60
+    assert s.path == (workspace / ".claude").resolve()
+    assert s.output_dir == workspace / "tmp" / "issue-sync"
+    assert s.api_url == "https://api.github.com" and s.replay == "auto" and s.retention_days is None
+    assert s.labels == () and s.close_removed and s.sub_issues and s.dependencies and not s.stop_on_error
+
+
+def test_hyphen_and_underscore_spellings_and_flags(workspace: Path) -> None:
+    env = env_for(workspace)
+    env["INPUT_DRY-RUN"] = "true"
+    env["INPUT_MAX_CONCURRENCY"] = "7"
+    env["INPUT_LABELS"] = " planning, team-a ,planning"
+    s = load_settings(env, ["--max-concurrency", "9", "--close-removed=false"])
+    assert s.dry_run and s.max_concurrency == 9 and not s.close_removed
+    assert s.labels == ("planning", "team-a")
+
+
+def test_every_problem_is_reported_at_once_naming_input_and_accepted_values(workspace: Path) -> None:
+    env = env_for(
+        workspace,
+        **{
+            "DRY-RUN": "maybe",
+            "SCOPE": "some",
+            "MAX-CONCURRENCY": "0",
+            "WRITES-PER-MINUTE": "fast",
+            "RETENTION-DAYS": "400",
+            "REPOSITORY": "not a repo",
+            "PATH": "missing",
+            "ARTIFACT-NAME": "a/b",
+        },
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    text = str(caught.value)
+    for expected in (
+        "`dry-run`: 'maybe' is not a boolean; use 'true' or 'false'",
+        "`scope`: 'some' is not one of 'changed', 'all'",
+        "`max-concurrency`: 0 is out of range; use 1 to 32",
+        "`writes-per-minute`: 'fast' is not a whole number; use 0 to 10000",
+        "`retention-days`: 400 is out of range; use 1 to 90",
+        "`repository`: 'not a repo' is not of the form owner/name",
+        "`path`: folder 'missing' does not exist",
+        "`artifact-name`",
+        "`github-token`: required unless `dry-run` is 'true'",
+    ):
+        assert expected in text
+    assert len(caught.value.problems) == 9
+
+
+def test_token_never_appears_in_repr(workspace: Path) -> None:
+    s = load_settings(env_for(workspace, **{"GITHUB-TOKEN": "ghs_secretvalue", "REPOSITORY": "octo/repo"}))
+    assert s.token == "ghs_secretvalue"
+    assert "ghs_secretvalue" not in repr(s) and "ghs_secretvalue" not in str(s)
+
+
+def test_empty_inputs_fall_back_to_defaults_and_runner_context(workspace: Path) -> None:
+    env = env_for(workspace, **{"GITHUB-TOKEN": "t", "REPOSITORY": "", "API-URL": "", "MAX-RETRIES": ""})
+    env.update(
+        GITHUB_REPOSITORY="octo/repo", GITHUB_API_URL="https://ghe.example/api/v3/", GITHUB_RUN_ATTEMPT="2"
+    )
+    s = load_settings(env)
+    assert s.repository == "octo/repo" and s.api_url == "https://ghe.example/api/v3" and s.max_retries == 5
+    assert s.run_attempt == 2
