@@ -64,7 +64,7 @@ def test_unquoted_colon_falls_back_to_the_line_reader_with_a_warning() -> None:
     doc, problems = parse(text)
     assert doc and doc.title == "Refactor: query-scoped storage" and doc.status == "open"
     assert doc.depends_on == ("003",)
-    assert [(p.line, p.severity) for p in problems] == [(2, Severity.WARNING)]
+    assert [(p.line, p.severity) for p in problems] == [(2, Severity.NOTICE)]
     assert "not valid YAML" in problems[0].message and "quote" in problems[0].fix
 
 

@@ -133,7 +133,8 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         front = split(text)
     except FrontMatterError as exc:
         return None, [Problem(path, str(exc), exc.line, exc.fix)]
-    problems = [Problem(path, message, line, fix, Severity.WARNING) for line, message, fix in front.problems]
+    # CCPM itself reads fields line by line, so a file only the line reader understands is normal, not a fault.
+    problems = [Problem(path, message, line, fix, Severity.NOTICE) for line, message, fix in front.problems]
     values = front.values
     github_number, github_repo, github_problem = _github_ref(values)
     if github_problem:

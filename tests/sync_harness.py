@@ -1,0 +1,89 @@
+"""Run the real entry point (`cli.main` with INPUT_* settings) against the fake GitHub, on a git workspace."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from batch_action.cli import main
+from tests.fake_github import FakeGitHub
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "t0ken-for-tests"
+
+
+@dataclass
+class RunResult:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+    out_dir: Path
+
+    def report(self) -> dict[str, Any]:
+        return json.loads((self.out_dir / "report.json").read_text())
+
+
+class Workspace:
+    """A git repository holding a copy of the example tree (or any tree), committed."""
+
+    def __init__(self, path: Path, source: Path = ROOT / "examples" / ".claude") -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source, path / ".claude")
+        self.git("init", "-q", "-b", "main")
+        self.commit("initial tree")
+
+    def git(self, *args: str) -> str:
+        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+               "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
+               "PATH": "/usr/bin:/bin:/usr/local/bin"}
+        done = subprocess.run(["git", *args], cwd=self.path, env=env, check=True, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD")
+
+
+def run_sync(gh: FakeGitHub, workspace: Path, out_dir: Path, **inputs: str) -> RunResult:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output_file = out_dir / "gh_output"
+    summary_file = out_dir / "gh_summary"
+    output_file.write_text("")
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(output_file),
+        "GITHUB_STEP_SUMMARY": str(summary_file),
+        "GITHUB_SERVER_URL": "https://github.com",
+        "INPUT_GITHUB-TOKEN": TOKEN,
+        "INPUT_REPOSITORY": "octo/repo",
+        "INPUT_API-URL": gh.base_url,
+        "INPUT_PATH": ".claude",
+        "INPUT_SCOPE": "all",
+        "INPUT_WRITES-PER-MINUTE": "0",
+        "INPUT_OUTPUT-DIR": str(out_dir / "files"),
+        "INPUT_REQUEST-TIMEOUT": "5",
+    }
+    env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
+    stream = io.StringIO()
+    with redirect_stdout(stream):
+        code = main([], env)
+    outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
+    summary = summary_file.read_text() if summary_file.exists() else ""
+    return RunResult(code, stream.getvalue(), outputs, summary, out_dir / "files")
+
+
+def writes(gh: FakeGitHub) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in gh.requests if r.method != "GET"]

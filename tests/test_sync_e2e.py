@@ -1,0 +1,144 @@
+"""Issue sync end to end: `cli.main` with INPUT_* settings, real PyGithub over HTTP, the loopback fake GitHub."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from batch_action.sync.render import read_marker
+from tests.fake_github import FakeGitHub
+from tests.sync_harness import TOKEN, Workspace, run_sync, writes
+
+Factory = Callable[..., FakeGitHub]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path / "ws")
+
+
+def by_key(gh: FakeGitHub) -> dict[str, dict]:  # type: ignore[type-arg]
+    found: dict[str, dict] = {}  # type: ignore[type-arg]
+    for issue in gh.issues():
+        marker = read_marker(issue.get("body"))
+        if marker:
+            assert marker.key not in found, f"duplicate issue for {marker.key}"
+            found[marker.key] = issue
+    return found
+
+
+def test_first_sync_makes_the_tree_into_issues(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
+    gh = fake_github(token=TOKEN)
+    result = run_sync(gh, ws.path, tmp_path / "run1")
+    assert result.code == 0, result.log
+    issues = by_key(gh)
+    assert len(issues) == 44 == int(result.outputs["created"])
+    task = issues["task:billing/011"]
+    assert task["title"] == "End-to-end billing test suite"
+    assert {label["name"] for label in task["labels"]} == {"task", "issue-sync", "epic:billing"}
+    epic = issues["epic:billing"]
+    assert epic["title"] == "Epic: billing" and {lb["name"] for lb in epic["labels"]} >= {"epic", "epic:billing"}
+    # parents: PRD <- epic <- task
+    assert gh.parent_of(task["number"]) == epic["number"]
+    assert gh.parent_of(epic["number"]) == issues["prd:billing"]["number"]
+    # blocked-by from depends_on (the fan-in), and #N links in the body
+    blockers = {issues[f"task:billing/{n}"]["number"] for n in ("008", "009", "010")}
+    assert set(gh.blocked_by(task["number"])) == blockers
+    for n in ("008", "009", "010"):
+        assert f"#{issues[f'task:billing/{n}']['number']}" in task["body"]
+    assert "[.claude/epics/billing/011.md](https://github.com/octo/repo/blob/HEAD/.claude/epics/billing/011.md)" in task["body"]
+    # done statuses close with reason completed; open ones stay open
+    assert issues["task:billing/001"]["state"] == "closed" and issues["task:billing/001"]["state_reason"] == "completed"
+    assert issues["task:billing/004"]["state"] == "open"
+    # the stale `depends_on: [001]` in auth/002 became a link to the renamed 87.md's issue
+    assert set(gh.blocked_by(issues["task:auth/002"]["number"])) == {issues["task:auth/87"]["number"]}
+    assert result.outputs["resumable"] == "false"
+
+
+def test_rerun_with_nothing_changed_makes_no_write(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
+    gh = fake_github(token=TOKEN)
+    assert run_sync(gh, ws.path, tmp_path / "run1").code == 0
+    gh.clear_requests()
+    for scope in ("all", "changed"):
+        result = run_sync(gh, ws.path, tmp_path / f"again-{scope}", scope=scope, base_sha=ws.head())
+        assert result.code == 0, result.log
+        assert writes(gh) == []
+        assert len(gh.requests) <= math.ceil(44 / 100) + 5
+        assert result.outputs["created"] == "0" and result.outputs["updated"] == "0"
+        gh.clear_requests()
+
+
+def test_editing_one_body_is_exactly_one_update(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
+    gh = fake_github(token=TOKEN)
+    assert run_sync(gh, ws.path, tmp_path / "run1").code == 0
+    before = ws.head()
+    path = ws.path / ".claude/epics/search/004.md"
+    path.write_text(path.read_text() + "\nOne more acceptance criterion.\n")
+    ws.commit("edit one task")
+    number = by_key(gh)["task:search/004"]["number"]
+    gh.clear_requests()
+    result = run_sync(gh, ws.path, tmp_path / "run2", scope="changed", base_sha=before)
+    assert result.code == 0, result.log
+    assert writes(gh) == [("PATCH", f"/repos/octo/repo/issues/{number}")]
+    assert "One more acceptance criterion." in gh.issue(number)["body"]  # type: ignore[index]
+    assert result.outputs["updated"] == "1"
+
+
+def test_deleting_a_task_closes_its_issue(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
+    gh = fake_github(token=TOKEN)
+    assert run_sync(gh, ws.path, tmp_path / "run1").code == 0
+    before = ws.head()
+    number = by_key(gh)["task:billing/007"]["number"]
+    (ws.path / ".claude/epics/billing/007.md").unlink()
+    ws.commit("drop a task")
+    gh.clear_requests()
+    result = run_sync(gh, ws.path, tmp_path / "run2", scope="changed", base_sha=before)
+    assert result.code == 0, result.log
+    assert writes(gh) == [("PATCH", f"/repos/octo/repo/issues/{number}")]
+    assert gh.issue(number)["state"] == "closed"  # type: ignore[index]
+    assert result.outputs["closed"] == "1"
+
+
+def test_renaming_a_task_keeps_its_issue(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
+    gh = fake_github(token=TOKEN)
+    assert run_sync(gh, ws.path, tmp_path / "run1").code == 0
+    before = ws.head()
+    old = by_key(gh)["task:search/004"]
+    ws.git("mv", ".claude/epics/search/004.md", f".claude/epics/search/{old['number']}.md")
+    ws.commit("rename like CCPM does after a sync")
+    gh.clear_requests()
+    result = run_sync(gh, ws.path, tmp_path / "run2", scope="changed", base_sha=before)
+    assert result.code == 0, result.log
+    after = by_key(gh)
+    assert f"task:search/{old['number']}" in after and "task:search/004" not in after
+    assert after[f"task:search/{old['number']}"]["number"] == old["number"]
+    assert all(method != "POST" or "/issues" not in path or path.count("/") > 4 for method, path in writes(gh))
+    assert len(gh.issues()) == 44
+
+
+@pytest.mark.parametrize("skip", [0, 20, 43])
+def test_a_lost_create_response_leaves_no_duplicate(fake_github: Factory, ws: Workspace, tmp_path: Path, skip: int) -> None:
+    gh = fake_github(token=TOKEN)
+    gh.fault("POST", r"^/repos/octo/repo/issues$", action="commit_then_drop", skip=skip)
+    first = run_sync(gh, ws.path, tmp_path / "run1")
+    assert first.code == 0, first.log
+    assert len(by_key(gh)) == 44 and len(gh.issues()) == 44
+    second = run_sync(gh, ws.path, tmp_path / "run2")
+    assert second.code == 0 and len(gh.issues()) == 44
+    assert second.outputs["created"] == "0"
+
+
+def test_files_with_ccpm_github_urls_adopt_their_issues(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
+    gh = fake_github(token=TOKEN)
+    for n in range(1, 88):  # issues #1..#87 exist, as CCPM created them; 86 is the auth epic, 87 a task
+        gh.seed_issue(f"Old issue {n}", "made by CCPM")
+    result = run_sync(gh, ws.path, tmp_path / "run1")
+    assert result.code == 0, result.log
+    issues = by_key(gh)
+    assert issues["epic:auth"]["number"] == 86 and issues["task:auth/87"]["number"] == 87
+    assert issues["task:csv-export/002"]["number"] == 1  # `github: 1`
+    assert len(gh.issues()) == 87 + 44 - 3
+    assert run_sync(gh, ws.path, tmp_path / "run2").outputs["updated"] == "0"
