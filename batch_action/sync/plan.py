@@ -101,8 +101,8 @@ def make_plan(
     def create_dep(key: str | None) -> tuple[str, ...]:
         return (f"{Action.CREATE}:{key}",) if key in creating else ()
 
-    # First pass: which items need an issue, an update, or nothing.
-    content: list[tuple[IssueSpec, RemoteIssue | None, bool]] = []  # (spec, remote, links changed)
+    # First pass: which items need an issue, an update, a re-link, or nothing.
+    work: list[tuple[IssueSpec, RemoteIssue | None, bool, bool]] = []  # (spec, remote, update, relink)
     for key in keys:
         spec = specs[key]
         remote = observed.issues.get(key)
@@ -113,27 +113,31 @@ def make_plan(
             continue
         if remote is None:
             creating.add(key)
-            content.append((spec, None, True))
+            work.append((spec, None, False, False))
             continue
-        digest_changed = observed.digests.get(key) != spec.digest
-        links_changed = observed.links.get(key) != spec.links_digest or _links_look_wrong(spec, remote, observed)
-        state_wrong = (remote.state == "closed") != spec.closed and digest_changed
-        if digest_changed or links_changed or state_wrong:
-            content.append((spec, remote, links_changed))
+        links_changed = observed.links.get(key) != spec.links_digest
+        # The body shows parent and blockers as #N links, so a links change rewrites the body too.
+        update = observed.digests.get(key) != spec.digest or links_changed
+        relink = links_changed or _links_look_wrong(spec, remote, observed)
+        if update or relink:
+            work.append((spec, remote, update, relink))
         else:
             unchanged.append(key)
             outcome[key] = "unchanged"
 
-    needs_labels = bool(content)
+    needs_labels = any(remote is None or update for _, remote, update, _ in work)
     label_dep: tuple[str, ...] = (Action.LABELS.value,) if needs_labels else ()
     if needs_labels:
         ops.append(Operation(Action.LABELS.value, Action.LABELS, "", "", reason="make sure the labels exist"))
 
-    for spec, remote, links_changed in content:
+    for spec, remote, update, relink in work:
         refs = [spec.parent, *spec.blockers]
-        deps = label_dep + tuple(d for ref in refs for d in create_dep(ref))
+        ref_deps = tuple(d for ref in refs for d in create_dep(ref))
         if remote is None:
-            ops.append(Operation(f"{Action.CREATE}:{spec.key}", Action.CREATE, spec.key, spec.path, deps, reason="no issue yet"))
+            ops.append(
+                Operation(f"{Action.CREATE}:{spec.key}", Action.CREATE, spec.key, spec.path, label_dep + ref_deps,
+                          reason="no issue yet")
+            )
             outcome[spec.key] = "create"
             own = (f"{Action.CREATE}:{spec.key}",)
             if spec.parent:
@@ -161,28 +165,29 @@ def make_plan(
                     )
                 )
             continue
-        ops.append(
-            Operation(
-                f"{Action.UPDATE}:{spec.key}",
-                Action.UPDATE,
-                spec.key,
-                spec.path,
-                deps,
-                number=remote.number,
-                reason="file changed" if observed.digests.get(spec.key) else "adopt an existing issue",
+        if update:
+            ops.append(
+                Operation(
+                    f"{Action.UPDATE}:{spec.key}",
+                    Action.UPDATE,
+                    spec.key,
+                    spec.path,
+                    label_dep + ref_deps,
+                    number=remote.number,
+                    reason="file changed" if observed.digests.get(spec.key) else "adopt an existing issue",
+                )
             )
-        )
-        outcome[spec.key] = "update"
-        if links_changed:
+        outcome[spec.key] = "update" if update else "relink"
+        if relink:
             ops.append(
                 Operation(
                     f"{Action.RELINK}:{spec.key}",
                     Action.RELINK,
                     spec.key,
                     spec.path,
-                    (f"{Action.UPDATE}:{spec.key}", *(d for ref in refs for d in create_dep(ref))),
+                    ((f"{Action.UPDATE}:{spec.key}",) if update else ()) + ref_deps,
                     number=remote.number,
-                    reason="parent or depends_on changed",
+                    reason="parent or depends_on changed" if update else "the listing shows a missing link",
                 )
             )
 
