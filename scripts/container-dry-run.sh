@@ -48,10 +48,17 @@ secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 base=$(awk 'toupper($1) == "FROM" { print $2; exit }' "$repo/Dockerfile")
 [[ -n $base ]] || die "no FROM line in $repo/Dockerfile"
 if ! command -v podman >/dev/null 2>&1 || ! podman image exists "$base"; then
-  [[ -x $container_base || -f $container_base ]] ||
-    die "podman or the base image $base is missing, and $container_base was not found to install them"
-  say "installing podman and a local stand-in for $base with $container_base"
-  bash "$container_base" "$base"
+  if [[ -f $container_base ]]; then
+    say "installing podman and a local stand-in for $base with $container_base"
+    bash "$container_base" "$base"
+  elif command -v podman >/dev/null 2>&1; then
+    # Elsewhere (a registry in reach): the real base image.
+    case $base in */*) qualified=$base ;; *) qualified=docker.io/library/$base ;; esac
+    say "$container_base not found: pulling $qualified"
+    podman pull "$qualified" || die "cannot pull $qualified"
+  else
+    die "podman is missing, and $container_base was not found to install it"
+  fi
 fi
 
 # --- 2. build --------------------------------------------------------------------------------

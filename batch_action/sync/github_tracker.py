@@ -1,0 +1,361 @@
+"""`IssueTracker` on top of PyGithub 2.10.
+
+Design constraints (see docs/pygithub.md):
+- One `Github` per worker thread: PyGithub's shared connection object is not thread-safe. Only plain values
+  (`RemoteIssue`, numbers, ids) leave this module, so no PyGithub object is ever used by two threads.
+- PyGithub's retries and throttling are off (`retry=None`, no sleeps): the engine owns retries, and
+  `GithubRetry` re-sends POSTs, which duplicates issues. Errors propagate unchanged for the policy layer.
+- Every HTTP response, including pages and error replies, reaches the tracker's `on_response` listener through
+  a tap on the "github.Requester" logger, which PyGithub calls in the requesting thread. Transport failures
+  (reset, timeout) produce no response and so no callback.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from github import Auth, Github
+from github.GithubException import GithubException
+from github.Issue import Issue
+from github.Repository import Repository
+from github.Requester import Requester
+
+from batch_action import __version__
+from batch_action.sync.tracker import IssueFields, RemoteIssue, Response, ResponseListener
+
+__all__ = ["GitHubTracker"]
+
+_T = TypeVar("_T")
+_ACCEPT = {"Accept": "application/vnd.github+json"}
+
+
+# ----------------------------------------------------------------------------- response tap
+
+
+class _CallContext(threading.local):
+    """What the tap needs to know about the tracker call running in this thread."""
+
+    listener: ResponseListener | None = None
+    origin: str = ""
+    mark: float = 0.0  # when the current request started (call start, or the previous response)
+
+
+_CONTEXT = _CallContext()
+
+
+class _ResponseTap(logging.Handler):
+    """Receives PyGithub's per-response debug record and hands it to the current tracker's listener."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # No handler lock: it would serialise every worker thread through one (possibly slow) listener.
+        self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        listener = _CONTEXT.listener
+        args = record.args
+        # Requester.__log args: verb, scheme, host, url, request headers, body, status, response headers, text
+        if listener is None or not isinstance(args, tuple) or len(args) != 9 or not isinstance(args[7], dict):
+            return
+        now = time.perf_counter()
+        elapsed, _CONTEXT.mark = now - _CONTEXT.mark, now
+        status = args[6] if isinstance(args[6], int) else 0
+        headers = {str(k).lower(): str(v) for k, v in args[7].items()}
+        listener(Response(str(args[0]), f"{_CONTEXT.origin}{args[3]}", status, headers, elapsed))
+
+
+_TAP_LOCK = threading.Lock()
+
+
+def _install_tap() -> None:
+    """Once per process. propagate=False keeps PyGithub's debug records (full bodies) out of every log."""
+    with _TAP_LOCK:
+        logger = logging.getLogger("github.Requester")
+        if any(isinstance(h, _ResponseTap) for h in logger.handlers):
+            return
+        logger.addHandler(_ResponseTap())
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+class _Secret:
+    """Holds the token so that repr(), vars() and tracebacks never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+    __str__ = __repr__
+
+
+def _remote(issue: Issue) -> RemoteIssue:
+    # Only fields present in list pages and write replies: a missing one would cost a completion GET.
+    return RemoteIssue(
+        number=issue.number,
+        id=issue.id,
+        title=issue.title,
+        body=issue.body or "",
+        state=issue.state,
+        labels=tuple(label.name for label in issue.labels),
+        state_reason=issue.state_reason,
+        html_url=issue.html_url,
+    )
+
+
+def _is_pull_request(issue: Issue) -> bool:
+    # Not `issue.pull_request`: on a plain issue that field is missing and reading it sends a GET.
+    return "/pull/" in (issue.html_url or "")
+
+
+def _error_codes(exc: GithubException) -> set[str]:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    errors = data.get("errors")
+    return {str(e.get("code")) for e in errors if isinstance(e, dict)} if isinstance(errors, list) else set()
+
+
+# ----------------------------------------------------------------------------- the adapter
+
+
+class GitHubTracker:
+    """The `IssueTracker` port implemented with PyGithub; safe to call from many threads at once.
+
+    `api_url` is e.g. "https://api.github.com", "https://HOST/api/v3" (GHES) or a loopback fake's base URL.
+    An empty `token` sends no Authorization header. `on_response` is called, in the calling thread, for every
+    HTTP response this tracker receives; it must not raise (its exception would surface from the call).
+    """
+
+    def __init__(
+        self,
+        token: str,
+        repository: str,
+        api_url: str,
+        *,
+        timeout: int = 30,
+        on_response: ResponseListener | None = None,
+    ) -> None:
+        if repository.count("/") != 1 or not all(repository.split("/")):
+            raise ValueError(f"repository must be 'owner/name', got {repository!r}")
+        self._token = _Secret(token)
+        self.repository = repository
+        self.api_url = api_url.rstrip("/")
+        self.timeout = int(timeout)  # PyGithub asserts an int
+        self._on_response = on_response
+        parts = urlsplit(self.api_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._local = threading.local()
+        self._clients: list[Github] = []
+        self._clients_lock = threading.Lock()
+        _install_tap()
+
+    def __repr__(self) -> str:
+        return f"GitHubTracker(repository={self.repository!r}, api_url={self.api_url!r})"
+
+    # -- clients
+
+    def _github(self) -> Github:
+        gh: Github | None = getattr(self._local, "github", None)
+        if gh is None:
+            token = self._token.reveal()
+            gh = Github(
+                auth=Auth.Token(token) if token else None,
+                base_url=self.api_url,
+                timeout=self.timeout,
+                user_agent=f"batch-action/{__version__}",
+                per_page=100,
+                retry=None,  # no re-sent POSTs: an unknown outcome is reconciled by the engine
+                pool_size=1,  # this thread is the only user
+                seconds_between_requests=None,
+                seconds_between_writes=None,
+                lazy=True,  # get_repo()/get_issue() send nothing by themselves
+            )
+            self._local.github = gh
+            with self._clients_lock:
+                self._clients.append(gh)
+        return gh
+
+    def _repo(self) -> Repository:
+        repo: Repository | None = getattr(self._local, "repo", None)
+        if repo is None:
+            repo = self._local.repo = self._github().get_repo(self.repository)
+        return repo
+
+    def _requester(self) -> Requester:
+        return self._github().requester
+
+    def _issue_path(self, number: int) -> str:
+        return f"/repos/{self.repository}/issues/{number}"
+
+    def close(self) -> None:
+        """Close every thread's connection. Call when no other thread is using the tracker."""
+        with self._clients_lock:
+            clients, self._clients = self._clients, []
+        for gh in clients:
+            gh.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> GitHubTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- response tap plumbing
+
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        """Route responses seen in this thread to this tracker's listener for the duration of a call."""
+        saved = (_CONTEXT.listener, _CONTEXT.origin, _CONTEXT.mark)
+        _CONTEXT.listener, _CONTEXT.origin, _CONTEXT.mark = (
+            self._on_response,
+            self._origin,
+            time.perf_counter(),
+        )
+        try:
+            yield
+        finally:
+            _CONTEXT.listener, _CONTEXT.origin, _CONTEXT.mark = saved
+
+    def _each(self, items: Iterable[_T]) -> Iterator[_T]:
+        """Iterate a PaginatedList with the tap routed to us around every step, where pages are fetched."""
+        iterator = iter(items)
+        while True:
+            with self._call():
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
+            yield item
+
+    def _post(self, url: str, payload: dict[str, Any]) -> None:
+        self._requester().requestJsonAndCheck("POST", url, input=payload, headers=dict(_ACCEPT))
+
+    # -- IssueTracker
+
+    def list_synced(self, label: str) -> Iterator[RemoteIssue]:
+        pages = self._repo().get_issues(state="all", labels=[label])
+        for issue in self._each(pages):
+            if not _is_pull_request(issue):
+                yield _remote(issue)
+
+    def get_issue(self, number: int) -> RemoteIssue | None:
+        with self._call():
+            try:
+                headers, data = self._requester().requestJsonAndCheck("GET", self._issue_path(number))
+            except GithubException as exc:
+                if exc.status in (404, 410):  # missing, or issues disabled / deleted
+                    return None
+                raise
+            if not isinstance(data, dict) or data.get("pull_request"):
+                return None
+            return _remote(Issue(self._requester(), headers, data, completed=True))
+
+    def ensure_labels(self, wanted: Mapping[str, str]) -> list[str]:
+        repo = self._repo()
+        have = {label.name.lower() for label in self._each(repo.get_labels())}
+        created: list[str] = []
+        for name, color in wanted.items():
+            if name.lower() in have:
+                continue
+            with self._call():
+                try:
+                    repo.create_label(name, color.lstrip("#"))
+                except GithubException as exc:
+                    if exc.status == 422 and "already_exists" in _error_codes(exc):
+                        have.add(name.lower())  # another writer made it first: fine
+                        continue
+                    raise
+            created.append(name)
+            have.add(name.lower())
+        return created
+
+    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
+        with self._call():
+            return _remote(self._repo().create_issue(title=title, body=body, labels=list(labels)))
+
+    def update_issue(self, number: int, fields: IssueFields) -> RemoteIssue:
+        payload: dict[str, Any] = {}
+        if fields.title is not None:
+            payload["title"] = fields.title
+        if fields.body is not None:
+            payload["body"] = fields.body
+        if fields.labels is not None:
+            payload["labels"] = list(fields.labels)  # replaces the whole set; [] clears it
+        if fields.state is not None:
+            payload["state"] = fields.state
+        if fields.state_reason is not None:
+            payload["state_reason"] = fields.state_reason
+        with self._call():
+            headers, data = self._requester().requestJsonAndCheck(
+                "PATCH", self._issue_path(number), input=payload
+            )
+            return _remote(Issue(self._requester(), headers, data, completed=True))
+
+    def list_sub_issues(self, number: int) -> list[RemoteIssue]:
+        return [_remote(i) for i in self._each(self._repo().get_issue(number).get_sub_issues())]
+
+    def add_sub_issue(self, parent_number: int, child_id: int) -> None:
+        # replace_parent: the files are the source of truth, so a child filed under another parent moves here.
+        url = f"{self._issue_path(parent_number)}/sub_issues"
+        with self._call():
+            try:
+                self._post(url, {"sub_issue_id": child_id, "replace_parent": True})
+            except GithubException as exc:
+                # GitHub's wording for "already a sub-issue of this parent" is unverified: check the link.
+                if exc.status == 422 and any(i.id == child_id for i in self.list_sub_issues(parent_number)):
+                    return
+                raise
+
+    def remove_sub_issue(self, parent_number: int, child_id: int) -> None:
+        with self._call():
+            try:
+                self._requester().requestJsonAndCheck(
+                    "DELETE",
+                    f"{self._issue_path(parent_number)}/sub_issue",
+                    input={"sub_issue_id": child_id},
+                    headers=dict(_ACCEPT),
+                )
+            except GithubException as exc:
+                if exc.status != 404:  # 404: not linked (any more)
+                    raise
+
+    def list_blocked_by(self, number: int) -> list[RemoteIssue]:
+        return [_remote(i) for i in self._each(self._repo().get_issue(number).get_blocked_by())]
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None:
+        url = f"{self._issue_path(number)}/dependencies/blocked_by"
+        with self._call():
+            try:
+                self._post(url, {"issue_id": blocker_id})
+            except GithubException as exc:
+                if exc.status == 422 and (
+                    "already_exists" in _error_codes(exc)
+                    or any(i.id == blocker_id for i in self.list_blocked_by(number))
+                ):
+                    return
+                raise
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> None:
+        with self._call():
+            try:
+                self._requester().requestJsonAndCheck(
+                    "DELETE", f"{self._issue_path(number)}/dependencies/blocked_by/{blocker_id}"
+                )
+            except GithubException as exc:
+                if exc.status != 404:
+                    raise
