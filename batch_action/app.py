@@ -10,23 +10,38 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from batch_action.actions_io import ActionsIO, Annotation
+from batch_action.artifacts import ArtifactClient
+from batch_action.checkpoint import (
+    JOURNAL_FILE,
+    STATE_FILE,
+    SUMMARY_FILE,
+    CheckpointError,
+    StoredState,
+    load_state,
+    write_state,
+)
 from batch_action.discovery import ChangeSet, discover_changes
+from batch_action.engine.journal import Journal, load_journal
+from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.graph import TaskGraph, build_graph
-from batch_action.model import Problem, Severity
+from batch_action.model import Document, Problem, Severity
 from batch_action.parsing.documents import Tree, load_tree
+from batch_action.publish import Publisher
+from batch_action.replay import locate_checkpoint, plan_replay, registry_seed
 from batch_action.report.files import write_json, write_text
 from batch_action.report.markdown import plan_lines, render_report
+from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
+from batch_action.sync.apply import Applier, IssueRegistry, jobs_for
 from batch_action.sync.observe import Observation, observe
 from batch_action.sync.plan import Action, Observed, Plan, Scope, make_plan
-from batch_action.report.requests import RequestLog
 from batch_action.sync.render import IssueSpec, build_specs, source_url
 from batch_action.sync.tracker import IssueTracker, Response, ResponseListener
 
@@ -69,6 +84,7 @@ class Prepared:
     observation: Observation
     plan: Plan
     problems: list[Problem]
+    commit: str = ""  # the commit the files came from, when known
 
 
 @dataclass
@@ -119,7 +135,8 @@ def prepare(
             close_removed=settings.close_removed,
         )
     problems = [*tree.problems, *graph.problems, *graph.notes, *observation.problems]
-    return Prepared(tree, graph, specs, scope, observation, plan, problems)
+    commit = (changes.head if changes else None) or settings.sha
+    return Prepared(tree, graph, specs, scope, observation, plan, problems, commit)
 
 
 def planned_counts(prepared: Prepared) -> dict[str, int]:
@@ -215,9 +232,8 @@ def finish(
     io.set_output("graph-path", str(paths["graph"]))
     io.set_output("journal-path", str(paths.get("journal", "")))
     io.set_output("resumable", "true" if outcome.resumable else "false")
-    if not io.add_summary(report + "\n"):
-        if io.summary_path:
-            io.add_summary(report[:200_000] + f"\n\n…(summary trimmed; the full report is in {paths['report']})\n")
+    if not io.add_summary(report + "\n") and io.summary_path:
+        io.add_summary(report[:200_000] + f"\n\n…(summary trimmed; the full report is in {paths['report']})\n")
     failed = outcome.counts.get("failed", 0) or outcome.failures
     return EXIT_INCOMPLETE if failed or outcome.resumable else EXIT_OK
 
@@ -230,9 +246,15 @@ def run(
     discover: Discover = _git_discover,
     clock: Callable[[], float] = time.monotonic,
     stop_event: threading.Event | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    artifacts: ArtifactClient | None = None,
 ) -> int:
-    """One whole run. Returns the exit code: 0 done, 1 failures or incomplete (resumable)."""
+    """One whole run; returns the exit code (0 done, 1 failures or stopped early and resumable).
+
+    `sleep` replaces the engine's waits (tests scale time with it; None: real, interruptible). `artifacts` is the
+    Artifacts v4 client (None: files stay in output-dir).
+    """
     phases = Phases(clock)
     started = clock()
     settings.output_dir.mkdir(parents=True, exist_ok=True)
@@ -244,12 +266,22 @@ def run(
             listener(response)
 
     tracker = tracker_factory(settings, on_response) if (tracker_factory and settings.token) else None
+    publisher = Publisher(
+        artifacts if settings.upload_artifacts else None,
+        io,
+        prefix=settings.artifact_name,
+        attempt=settings.run_attempt,
+        retention_days=settings.retention_days,
+        clock=clock,
+    )
     with io.group("Plan"):
         prepared = prepare(settings, io, phases, tracker, discover)
         paths = write_plan_files(settings, prepared)
         for line in plan_lines(prepared.plan, {k: d.kind.value for k, d in prepared.graph.documents.items()}):
             io.log(line)
     annotate_problems(io, prepared.problems)
+    with phases.timed("upload"):
+        publisher.upload("graph", {p.name: p for p in (paths["graph"], paths["mermaid"], paths["plan"])})
     if settings.dry_run or tracker is None:
         counts = planned_counts(prepared)
         outcome = Outcome(counts, outcomes=dict(prepared.plan.outcome), extra={"requests": requests.summary()})
@@ -259,38 +291,77 @@ def run(
             + f": {len(prepared.tree.documents)} items, {len(prepared.plan.operations)} operations planned, "
             f"nothing written. Made in {clock() - started:.2f} s."
         )
-        return finish(settings, io, prepared, outcome, paths, phases, title="Issue sync: dry run", headline=headline)
-    outcome = apply_plan(settings, io, prepared, paths, phases, tracker, listeners, stop_event=stop_event)
+        code = finish(settings, io, prepared, outcome, paths, phases, title="Issue sync: dry run", headline=headline)
+        with phases.timed("upload"):
+            publisher.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
+        return code
+
+    paths["journal"] = settings.output_dir / JOURNAL_FILE
+    journal = Journal(paths["journal"])
+    checkpoint_files = {
+        name: settings.output_dir / name for name in (JOURNAL_FILE, SUMMARY_FILE, STATE_FILE, "plan.json")
+    }
+    def upload_checkpoint(_summary: Mapping[str, Any]) -> None:
+        publisher.checkpoint(checkpoint_files, final=False)
+
+    engine = make_engine(settings, io, journal, stop_event, sleep, upload_checkpoint)
+    listeners.append(engine.observe)
+    sections: list[str] = []
+    replayed: Outcome | None = None
+    try:
+        folder = locate_checkpoint(settings, io, artifacts, settings.output_dir)
+        if folder is not None:
+            with io.group("Replay"), phases.timed("replay"):
+                replayed = replay_checkpoint(settings, io, folder, prepared, tracker, engine)
+            sections.append(replay_section(replayed))
+            if replayed.extra.get("operations"):
+                with io.group("Plan (after replay)"):
+                    prepared = prepare(settings, io, phases, tracker, discover)
+                    paths = write_plan_files(settings, prepared)
+        save_state(settings, prepared)
+        outcome = apply_plan(settings, io, prepared, phases, tracker, engine)
+    finally:
+        journal.close()
+        with phases.timed("upload"):
+            publisher.checkpoint(checkpoint_files, final=True)
+    if replayed is not None:
+        outcome.counts = merge_counts(outcome.counts, replayed.counts)
+        outcome.failures = replayed.failures + outcome.failures
+        outcome.resumable = outcome.resumable or replayed.resumable
     outcome.extra["requests"] = requests.summary()
     headline = (
         f"Synced `{settings.relative_path}` to `{settings.repository}` in {clock() - started:.1f} s"
         + (f"; **stopped early ({outcome.stopped_reason}), resumable**" if outcome.resumable else "")
         + "."
     )
-    return finish(settings, io, prepared, outcome, paths, phases, title="Issue sync", headline=headline)
+    paths["journal"] = settings.output_dir / JOURNAL_FILE
+    code = finish(
+        settings,
+        io,
+        prepared,
+        outcome,
+        paths,
+        phases,
+        title="Issue sync",
+        headline=headline,
+        sections=sections,
+    )
+    with phases.timed("upload"):
+        publisher.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
+    return code
 
 
-def apply_plan(
+def make_engine(
     settings: Settings,
     io: ActionsIO,
-    prepared: Prepared,
-    paths: dict[str, Path],
-    phases: Phases,
-    tracker: IssueTracker,
-    listeners: list[ResponseListener],
-    *,
+    journal: Journal,
     stop_event: threading.Event | None,
-) -> Outcome:
-    """Run the plan's operations through the engine and say what happened to every item."""
-    from batch_action.engine.journal import Journal  # noqa: PLC0415 - only past a dry run
-    from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus  # noqa: PLC0415
-    from batch_action.sync.apply import Applier, IssueRegistry, jobs_for  # noqa: PLC0415
-
-    plan = prepared.plan
-    paths["journal"] = settings.output_dir / "journal.jsonl"
+    sleep: Callable[[float], None] | None,
+    on_checkpoint: Callable[[Mapping[str, Any]], None],
+) -> Engine:
     deadline = time.time() + settings.deadline_minutes * 60 if settings.deadline_minutes else None
-    journal = Journal(paths["journal"])
-    engine = Engine(
+    timebase = SkippingClock(sleep) if sleep is not None else None
+    return Engine(
         EngineSettings(
             max_concurrency=settings.max_concurrency,
             max_retries=settings.max_retries,
@@ -300,25 +371,148 @@ def apply_plan(
             stop_on_error=settings.stop_on_error,
             deadline=deadline,
         ),
-        clock=time.time,  # x-ratelimit-reset is wall-clock epoch seconds
+        # x-ratelimit-reset is wall-clock epoch seconds. A scaled test sleep needs a clock that keeps up with it.
+        clock=timebase.time if timebase else time.time,
+        sleep=timebase.sleep if timebase else None,
         journal=journal,
         progress=io.log,
         stop_event=stop_event,
+        on_checkpoint=on_checkpoint,
     )
-    listeners.append(engine.observe)
+
+
+def save_state(settings: Settings, prepared: Prepared) -> None:
+    """What a later replay needs besides the journal: stored before the first write of the apply phase."""
+    write_state(
+        settings.output_dir,
+        commit=prepared.commit,
+        repository=settings.repository,
+        operations=prepared.plan.operations,
+        specs=prepared.specs,
+        remote_digests=dict(prepared.observation.observed.digests),
+    )
+
+
+def merge_counts(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    merged = dict(a)
+    for key in ("created", "updated", "closed", "failed"):
+        merged[key] = merged.get(key, 0) + b.get(key, 0)
+    return merged
+
+
+def replay_section(replayed: Outcome) -> str:
+    extra = replayed.extra
+    lines = [
+        "### Replay",
+        "",
+        f"Resumed from the checkpoint of commit `{extra.get('commit', '')[:12] or 'unknown'}`: "
+        f"{len(extra.get('done', []))} operations were already done, {len(extra.get('landed', []))} had landed "
+        f"without being recorded, {extra.get('operations', 0)} were run now.",
+    ]
+    superseded = extra.get("superseded", [])
+    if superseded:
+        lines += ["", f"Superseded by a newer sync, left alone ({len(superseded)}):", ""]
+        lines += [f"- `{op_id}`" for op_id in superseded]
+    return "\n".join(lines)
+
+
+def replay_checkpoint(
+    settings: Settings, io: ActionsIO, folder: Path, prepared: Prepared, tracker: IssueTracker, engine: Engine
+) -> Outcome:
+    """Finish the stored plan of an earlier run; the normal plan runs afterwards on what GitHub then shows."""
+    stored = load_state(folder)
+    if stored.repository and stored.repository.lower() != settings.repository.lower():
+        raise CheckpointError(f"the checkpoint belongs to {stored.repository}, not {settings.repository}")
+    journal_state = load_journal(folder / JOURNAL_FILE)
+    observation = observe(tracker, stored.specs, _stub_documents(stored), settings.repository)
+    todo = plan_replay(stored, journal_state, observation.observed)
+    io.log(
+        f"replay: {len(todo.done)} done, {len(todo.landed)} landed unrecorded, {len(todo.superseded)} superseded, "
+        f"{len(todo.operations)} to run"
+    )
+    registry = IssueRegistry({})
+    for key, (number, id_) in registry_seed(observation.observed, todo.numbers).items():
+        registry.put(key, number, id_)
+    plan = Plan(todo.operations, [], [], {})
+    result = (
+        run_operations(settings, io, plan, stored.specs, {}, tracker, engine, registry) if todo.operations else None
+    )
+    outcome = summarise(plan, result, unchanged=0, unreadable=0, skipped=0)
+    outcome.extra.update(
+        commit=stored.commit,
+        done=todo.done,
+        landed=todo.landed,
+        superseded=todo.superseded,
+        operations=len(todo.operations),
+    )
+    return outcome
+
+
+def _stub_documents(stored: StoredState) -> dict[str, Document]:
+    # observe() names files in its problems; a replay only has the stored specs.
+    return {
+        key: Document(key=key, kind=spec.kind, path=spec.path, title=spec.title, status=spec.status, body="")
+        for key, spec in stored.specs.items()
+    }
+
+
+def apply_plan(
+    settings: Settings,
+    io: ActionsIO,
+    prepared: Prepared,
+    phases: Phases,
+    tracker: IssueTracker,
+    engine: Engine,
+) -> Outcome:
+    """Run the plan's operations through the engine and say what happened to every item."""
     registry = IssueRegistry(prepared.observation.observed.issues)
+    with phases.timed("apply"):
+        result = (
+            run_operations(
+                settings, io, prepared.plan, prepared.specs, prepared.graph.order(), tracker, engine, registry
+            )
+            if prepared.plan.operations
+            else None
+        )
+    return summarise(
+        prepared.plan,
+        result,
+        unchanged=len(prepared.plan.unchanged),
+        unreadable=len(prepared.tree.unreadable),
+        skipped=len(prepared.tree.skipped),
+    )
+
+
+def run_operations(
+    settings: Settings,
+    io: ActionsIO,
+    plan: Plan,
+    specs: Mapping[str, IssueSpec],
+    order: Mapping[str, int],
+    tracker: IssueTracker,
+    engine: Engine,
+    registry: IssueRegistry,
+) -> RunResult:
     applier = Applier(
         plan,
-        prepared.specs,
+        specs,
         tracker,
         registry,
         lambda path: source_url(settings.server_url, settings.repository, path),
     )
-    jobs = jobs_for(plan, prepared.graph.order())
-    with io.group(f"Apply: {len(jobs)} operations"), phases.timed("apply"):
-        result = engine.run(jobs, applier) if jobs else None
-    journal.close()
+    jobs = jobs_for(plan, order)
+    with io.group(f"Apply: {len(jobs)} operations"):
+        result = engine.run(jobs, applier)
+    ops = {op.id: op for op in plan.operations}
+    for job_id, job_outcome in result.outcomes.items():
+        if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
+            op = ops[job_id]
+            failure = job_outcome.failure
+            io.error(f"{op.action.value} failed ({failure.cls}): {failure.message}", file=op.path or None)
+    return result
 
+
+def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadable: int, skipped: int) -> Outcome:
     by_key: dict[str, list[tuple[Action, JobStatus]]] = {}
     failures: list[dict[str, Any]] = []
     ops = {op.id: op for op in plan.operations}
@@ -329,10 +523,15 @@ def apply_plan(
             if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
                 failure = job_outcome.failure
                 failures.append(
-                    {"path": op.path, "operation": op.id, "class": str(failure.cls), "message": failure.message,
-                     "status": failure.status, "attempts": job_outcome.attempts}
+                    {
+                        "path": op.path,
+                        "operation": op.id,
+                        "class": str(failure.cls),
+                        "message": failure.message,
+                        "status": failure.status,
+                        "attempts": job_outcome.attempts,
+                    }
                 )
-                io.error(f"{op.action.value} failed ({failure.cls}): {failure.message}", file=op.path or None)
     outcomes: dict[str, str] = dict(plan.outcome)
     counts = {"created": 0, "updated": 0, "closed": 0, "failed": 0, "pending": 0}
     for key, results in by_key.items():
@@ -351,9 +550,9 @@ def apply_plan(
         else:
             outcomes[key] = "updated"
         counts[outcomes[key]] += 1
-    counts["failed"] += len(prepared.tree.unreadable)
-    counts["unchanged"] = len(plan.unchanged)
-    counts["skipped"] = len(prepared.tree.skipped)
+    counts["failed"] += unreadable
+    counts["unchanged"] = unchanged
+    counts["skipped"] = skipped
     extra: dict[str, Any] = {}
     if result is not None:
         extra["engine"] = {

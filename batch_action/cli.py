@@ -15,15 +15,20 @@ from types import FrameType
 
 from batch_action.actions_io import ActionsIO
 from batch_action.app import EXIT_INCOMPLETE, EXIT_SETTINGS, run
+from batch_action.artifacts import ArtifactClient
 from batch_action.settings import Settings, SettingsError, load_settings
 from batch_action.sync.tracker import IssueTracker, ResponseListener
 
 
 def _github_tracker(settings: Settings, listener: ResponseListener | None) -> IssueTracker:
-    from batch_action.sync.github_tracker import GitHubTracker  # noqa: PLC0415 - PyGithub costs 0.3 s to import
+    from batch_action.sync.github_tracker import GitHubTracker
 
     return GitHubTracker(
-        settings.token, settings.repository, settings.api_url, timeout=settings.request_timeout, on_response=listener
+        settings.token,
+        settings.repository,
+        settings.api_url,
+        timeout=settings.request_timeout,
+        on_response=listener,
     )
 
 
@@ -57,8 +62,18 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         _install_signal_handlers(stop, io)
+    artifacts = (
+        ArtifactClient.from_env(environment, mask=io.mask) if settings.upload_artifacts or settings.replay else None
+    )
     try:
-        return run(settings, io, tracker_factory=_github_tracker, stop_event=stop, env=environment)
+        return run(
+            settings,
+            io,
+            tracker_factory=_github_tracker,
+            stop_event=stop,
+            env=environment,
+            artifacts=artifacts,
+        )
     except Exception as exc:  # the last line of defence: one clear error, the trace in the debug log
         io.error(f"internal error: {type(exc).__name__}: {exc}", title="issue sync failed")
         io.debug(traceback.format_exc())

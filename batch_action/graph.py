@@ -76,7 +76,7 @@ class TaskGraph:
             label = _mermaid_label(f"{doc.kind.value}: {doc.title}" if doc.kind is Kind.TASK else doc.title)
             shape = ("[[", "]]") if doc.kind is Kind.PRD else ("([", "])") if doc.kind is Kind.EPIC else ("[", "]")
             css = (outcomes or {}).get(key) or doc.kind.value
-            lines.append(f"  {ids[key]}{shape[0]}\"{label}\"{shape[1]}:::{_css(css)}")
+            lines.append(f'  {ids[key]}{shape[0]}"{label}"{shape[1]}:::{_css(css)}')
         for source, target, data in sorted(self.graph.edges(data=True)):
             arrow = "-->" if data["kind"] == PARENT else "-.->|blocks|"
             lines.append(f"  {ids[source]} {arrow} {ids[target]}")
@@ -106,7 +106,12 @@ def _mermaid_label(text: str) -> str:
 
 
 def _problem_json(problem: Problem) -> dict[str, Any]:
-    return {"path": problem.path, "line": problem.line, "message": problem.message, "severity": problem.severity}
+    return {
+        "path": problem.path,
+        "line": problem.line,
+        "message": problem.message,
+        "severity": problem.severity,
+    }
 
 
 def build_graph(documents: Iterable[Document]) -> TaskGraph:
@@ -182,7 +187,13 @@ def _add_dependencies(result: TaskGraph) -> None:
                 continue
             if target == doc.key:
                 result.problems.append(
-                    Problem(doc.path, f"`depends_on` names the task itself (`{token}`)", line, "remove it", Severity.WARNING)
+                    Problem(
+                        doc.path,
+                        f"`depends_on` names the task itself (`{token}`)",
+                        line,
+                        "remove it",
+                        Severity.WARNING,
+                    )
                 )
                 continue
             if guessed:

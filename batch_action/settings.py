@@ -97,6 +97,7 @@ class Settings:
     # Runner context, not inputs: where links point and which attempt this is.
     server_url: str = "https://github.com"
     ref_name: str = ""
+    sha: str = ""
     run_id: str = ""
     run_attempt: int = 1
     in_actions: bool = False
@@ -141,7 +142,11 @@ def raw_inputs(env: Mapping[str, str], flags: Mapping[str, str] | None = None) -
     values: dict[str, str] = {}
     for spec in INPUTS:
         upper = spec.name.upper()
-        for candidate in (flags.get(spec.name), env.get(f"INPUT_{upper}"), env.get(f"INPUT_{upper.replace('-', '_')}")):
+        for candidate in (
+            flags.get(spec.name),
+            env.get(f"INPUT_{upper}"),
+            env.get(f"INPUT_{upper.replace('-', '_')}"),
+        ):
             if candidate is not None and candidate.strip() != "":
                 values[spec.name] = candidate.strip()
                 break
@@ -269,6 +274,7 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "deadline_minutes": number("deadline-minutes", 0, 24 * 60),
         "server_url": (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
         "ref_name": env.get("GITHUB_REF_NAME", ""),
+        "sha": env.get("GITHUB_SHA", ""),
         "run_id": env.get("GITHUB_RUN_ID", ""),
         "run_attempt": max(attempt, 1),
         "in_actions": in_actions,
@@ -278,7 +284,9 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
     return Settings(**built)
 
 
-def _output_dir(value: str, workspace: Path, env: Mapping[str, str], mkdtemp: Callable[..., str] = tempfile.mkdtemp) -> Path:
+def _output_dir(
+    value: str, workspace: Path, env: Mapping[str, str], mkdtemp: Callable[..., str] = tempfile.mkdtemp
+) -> Path:
     if value:
         return (workspace / value).resolve()
     if env.get("RUNNER_TEMP"):

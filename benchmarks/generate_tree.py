@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a synthetic CCPM `.claude` planning tree for benchmarks.
 
-    python benchmarks/generate_tree.py OUT_DIR --items N [--seed S] [--prds P]
+    python benchmarks/generate_tree.py OUT_DIR --items N [--seed S] [--prds P] [--all-open]
     python benchmarks/generate_tree.py OUT_DIR --touch K [--seed S]
 
 writes `OUT_DIR/.claude/` with exactly N planning items (PRDs + epics + tasks) in the CCPM layout:
@@ -9,6 +9,10 @@ writes `OUT_DIR/.claude/` with exactly N planning items (PRDs + epics + tasks) i
 about 20 tasks per epic. Every task has `depends_on` pointing only at earlier tasks of the same epic (chains,
 some fan-in, never a cycle, never a dangling reference) and bodies of 1-3 KB assembled from varied sentence
 fragments. The output depends only on the arguments (no clock, no global random state).
+
+`--all-open` gives every item an open status (done statuses are mapped to `open` / `in-progress` /
+`backlog`, with the same random draws, so the tree differs only in those status lines). A first sync of such a
+tree is exactly one create per item: GitHub's create API takes no state, so a done item costs one more PATCH.
 
 `--touch K` changes the body (never the front matter) of K existing tasks, picked deterministically from
 the seed, so that "one file changed" runs can be measured. Applied twice, it changes the same files again.
@@ -117,6 +121,7 @@ TASK_STATUSES = (
 EPIC_STATUSES = ["backlog", "backlog", "in-progress", "in-progress", "completed"]
 PRD_STATUSES = ["backlog", "backlog", "in-progress", "complete"]
 # fmt: on
+OPEN_INSTEAD = {"closed": "open", "completed": "in-progress", "complete": "backlog"}
 
 
 class _Writer:
@@ -126,8 +131,9 @@ class _Writer:
     ones each), which keeps 10,000-item trees fast to generate while bodies still vary.
     """
 
-    def __init__(self, rng: random.Random, pool: int = 3000) -> None:
+    def __init__(self, rng: random.Random, pool: int = 3000, *, all_open: bool = False) -> None:
         self.rng = rng
+        self.all_open = all_open
         self._rnd = rng.random
         self.sentences = [self._sentence() for _ in range(pool)]
         self.criteria = [self._criterion() for _ in range(pool // 2)]
@@ -135,6 +141,11 @@ class _Writer:
     def pick(self, seq: Sequence[T]) -> T:
         """Like `rng.choice`, but cheaper (one float, no rejection sampling)."""
         return seq[int(self._rnd() * len(seq))]
+
+    def status(self, choices: Sequence[str]) -> str:
+        """A status drawn from `choices`; with `all_open`, a done one is replaced by an open one."""
+        value = self.pick(choices)
+        return OPEN_INSTEAD.get(value, value) if self.all_open else value
 
     def area(self) -> str:
         return self.pick(AREAS)
@@ -259,8 +270,7 @@ def _prd_text(w: _Writer, name: str, area: str) -> str:
     ]
     w.fill(parts, rng.randint(1000, 2900))
     front = (
-        f"---\nname: {name}\ndescription: {w.title()}\nstatus: {w.pick(PRD_STATUSES)}\n"
-        f"created: {created}\n---\n\n"
+        f"---\nname: {name}\ndescription: {w.title()}\nstatus: {w.status(PRD_STATUSES)}\ncreated: {created}\n---\n\n"
     )
     return front + "\n\n".join(parts) + "\n"
 
@@ -289,7 +299,7 @@ def _epic_text(w: _Writer, name: str, prd: str, titles: list[str], deps: list[li
         f"Total tasks: {len(titles)}\nParallel tasks: {parallel}\nSequential tasks: {len(titles) - parallel}",
     ]
     front = (
-        f"---\nname: {name}\nstatus: {w.pick(EPIC_STATUSES)}\ncreated: {created}\nupdated: {created}\n"
+        f"---\nname: {name}\nstatus: {w.status(EPIC_STATUSES)}\ncreated: {created}\nupdated: {created}\n"
         f"progress: 0%\nprd: .claude/prds/{prd}.md\ngithub: {PLACEHOLDER}\n---\n\n"
     )
     return front + "\n\n".join(parts) + "\n"
@@ -312,7 +322,7 @@ def _task_text(w: _Writer, title: str, deps: list[int], conflicts: list[int]) ->
     ]
     w.fill(parts, target - sum(len(t) + 2 for t in tail))
     front = (
-        f"---\nname: {title}\nstatus: {w.pick(TASK_STATUSES)}\ncreated: {created}\nupdated: {created}\n"
+        f"---\nname: {title}\nstatus: {w.status(TASK_STATUSES)}\ncreated: {created}\nupdated: {created}\n"
         f"github: {PLACEHOLDER}\ndepends_on: {_ids(deps)}\nparallel: {parallel}\n"
         f"conflicts_with: {_ids(conflicts)}\n---\n\n"
     )
@@ -330,15 +340,19 @@ def _prepare(out: Path) -> Path:
     return root
 
 
-def generate_tree(out: Path, items: int, seed: int = 0, prds: int | None = None) -> dict[str, int]:
+def generate_tree(
+    out: Path, items: int, seed: int = 0, prds: int | None = None, *, all_open: bool = False
+) -> dict[str, int]:
     """Write `out/.claude` with exactly `items` planning items and return the counts.
+
+    `all_open` maps every done status to an open one (see the module docstring).
 
     Returns `{"items", "prds", "epics", "tasks", "files", "bytes"}`. A tree previously written by this
     function is replaced; any other existing non-empty `.claude` folder is left alone (FileExistsError).
     """
     n_prds, n_epics, n_tasks = plan_counts(items, prds)
     rng = random.Random(f"generate_tree:{seed}")
-    w = _Writer(rng)
+    w = _Writer(rng, all_open=all_open)
     root = _prepare(Path(out))
     (root / "prds").mkdir()
     (root / "epics").mkdir()
@@ -386,7 +400,8 @@ def generate_tree(out: Path, items: int, seed: int = 0, prds: int | None = None)
         "files": files,
         "bytes": total_bytes,
     }
-    (root / MARKER).write_text(json.dumps({"seed": seed, "requested_prds": prds, **counts}, indent=2) + "\n")
+    marker = {"seed": seed, "requested_prds": prds, "all_open": all_open, **counts}
+    (root / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
     return counts
 
 
@@ -427,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--items", type=int, help="exact number of planning items (PRDs + epics + tasks)")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     ap.add_argument("--prds", type=int, help="number of PRDs (default: about one per 50 items)")
+    ap.add_argument("--all-open", action="store_true", help="give every item an open status (no done items)")
     ap.add_argument("--touch", type=int, metavar="K", help="change the bodies of K existing tasks")
     args = ap.parse_args(argv)
     if args.items is None and args.touch is None:
@@ -434,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.items is not None:
             t0 = time.perf_counter()
-            c = generate_tree(args.out_dir, args.items, seed=args.seed, prds=args.prds)
+            c = generate_tree(args.out_dir, args.items, seed=args.seed, prds=args.prds, all_open=args.all_open)
             dt = time.perf_counter() - t0
             print(
                 f"generated {c['items']} items ({c['prds']} prds, {c['epics']} epics, {c['tasks']} tasks), "

@@ -41,9 +41,15 @@ class Workspace:
         self.commit("initial tree")
 
     def git(self, *args: str) -> str:
-        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
-               "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
-               "PATH": "/usr/bin:/bin:/usr/local/bin"}
+        env = {
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@e",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@e",
+            "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "PATH": "/usr/bin:/bin:/usr/local/bin",
+        }
         done = subprocess.run(["git", *args], cwd=self.path, env=env, check=True, capture_output=True, text=True)
         return done.stdout.strip()
 

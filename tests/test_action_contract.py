@@ -83,10 +83,7 @@ def test_readme_names_every_input_and_output(action: dict[str, Any], kind: str) 
 
 def _self_test_step() -> dict[str, Any]:
     steps = [
-        step
-        for job in _load(SELF_TEST)["jobs"].values()
-        for step in job.get("steps", [])
-        if step.get("uses") == "./"
+        step for job in _load(SELF_TEST)["jobs"].values() for step in job.get("steps", []) if step.get("uses") == "./"
     ]
     assert len(steps) == 1, "self-test.yml should run the action (uses: ./) exactly once"
     step: dict[str, Any] = steps[0]

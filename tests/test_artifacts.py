@@ -72,9 +72,7 @@ def make_client(
     env: dict[str, str] | None = None,
 ) -> ArtifactClient:
     mask = None if masked is None else masked.append
-    client = ArtifactClient.from_env(
-        service.env(**(env or {})), sleep=sleeps.append, clock=lambda: NOW, mask=mask
-    )
+    client = ArtifactClient.from_env(service.env(**(env or {})), sleep=sleeps.append, clock=lambda: NOW, mask=mask)
     assert client is not None
     return client
 
@@ -97,9 +95,7 @@ def write_files(root: Path, files: dict[str, bytes]) -> dict[str, Path]:
 
 THREE: dict[str, dict[str, bytes]] = {
     "issue-sync-graph": {
-        "task-graph.json": json.dumps(
-            {"nodes": ["epic-1", "task-1"], "edges": [["epic-1", "task-1"]]}
-        ).encode(),
+        "task-graph.json": json.dumps({"nodes": ["epic-1", "task-1"], "edges": [["epic-1", "task-1"]]}).encode(),
         "task-graph.mmd": b"graph TD\n  epic-1 --> task-1\n",
     },
     "issue-sync-checkpoint": {"journal.jsonl": b'{"op":"create","id":"task-1","issue":12}\n' * 50},
@@ -140,14 +136,10 @@ def test_backend_ids_from_unpadded_base64url_token(run_len: int) -> None:
         "not-a-jwt",
         "aaa.!!!notbase64!!!.sig",
         "aaa." + base64.urlsafe_b64encode(b'{"scp":"Actions.Other:1:2"}').decode().rstrip("=") + ".sig",
-        "aaa."
-        + base64.urlsafe_b64encode(b'{"scp":"Actions.Results:only-run"}').decode().rstrip("=")
-        + ".sig",
+        "aaa." + base64.urlsafe_b64encode(b'{"scp":"Actions.Results:only-run"}').decode().rstrip("=") + ".sig",
     ],
 )
-def test_bad_runtime_token_is_a_clear_error_without_the_token(
-    service: FakeArtifactService, token: str
-) -> None:
+def test_bad_runtime_token_is_a_clear_error_without_the_token(service: FakeArtifactService, token: str) -> None:
     with pytest.raises(ArtifactError, match="ACTIONS_RUNTIME_TOKEN") as info:
         ArtifactClient.from_env(service.env(ACTIONS_RUNTIME_TOKEN=token))
     assert token not in str(info.value) and token not in repr(info.value)
@@ -270,9 +262,7 @@ def test_multi_block_upload_keeps_order_and_equal_length_ids(
     assert (tmp_path / "out" / "blob.bin").read_bytes() == payload
 
 
-def test_upload_replaces_an_existing_name(
-    service: FakeArtifactService, client: ArtifactClient, tmp_path: Path
-) -> None:
+def test_upload_replaces_an_existing_name(service: FakeArtifactService, client: ArtifactClient, tmp_path: Path) -> None:
     first = client.upload("issue-sync-graph", write_files(tmp_path / "v1", {"g.json": b"v1"}))
     n = len(service.requests)
     second = client.upload("issue-sync-graph", write_files(tmp_path / "v2", {"g.json": b"v2"}))
@@ -338,9 +328,7 @@ def test_same_run_download_uses_the_uploading_jobs_id(
     assert (tmp_path / "out" / "g.json").read_bytes() == b"from job 2"
 
 
-def test_delete_and_missing_names(
-    service: FakeArtifactService, client: ArtifactClient, tmp_path: Path
-) -> None:
+def test_delete_and_missing_names(service: FakeArtifactService, client: ArtifactClient, tmp_path: Path) -> None:
     info = client.upload("issue-sync-graph", write_files(tmp_path, {"g.json": b"x"}))
     assert client.get(info.id).name == "issue-sync-graph"
     assert client.delete("issue-sync-graph") == info.id
@@ -353,9 +341,7 @@ def test_delete_and_missing_names(
         client.get(info.id)
 
 
-@pytest.mark.parametrize(
-    "name", ["", "a/b", "a\\b", 'quote"', "colon:x", "star*", "q?", "new\nline", "pipe|"]
-)
+@pytest.mark.parametrize("name", ["", "a/b", "a\\b", 'quote"', "colon:x", "star*", "q?", "new\nline", "pipe|"])
 def test_invalid_artifact_names_fail_before_any_request(
     service: FakeArtifactService, client: ArtifactClient, tmp_path: Path, name: str
 ) -> None:
@@ -413,9 +399,7 @@ def test_bad_request_is_final(
     service: FakeArtifactService, client: ArtifactClient, tmp_path: Path, sleeps: list[float]
 ) -> None:
     service.inject("CreateArtifact", status=400, msg="bad expires_at")
-    with pytest.raises(
-        ArtifactServiceError, match="CreateArtifact answered 400 invalid_argument: bad expires_at"
-    ):
+    with pytest.raises(ArtifactServiceError, match="CreateArtifact answered 400 invalid_argument: bad expires_at"):
         client.upload("issue-sync-graph", write_files(tmp_path, {"g.json": b"{}"}))
     assert sleeps == []
     assert len(service.twirp_requests("CreateArtifact")) == 1
@@ -467,9 +451,7 @@ def test_expired_signed_url_is_a_clear_error(
         client.download("issue-sync-graph", tmp_path / "out")
 
 
-def test_refused_runtime_token_is_a_permission_error(
-    service: FakeArtifactService, sleeps: list[float]
-) -> None:
+def test_refused_runtime_token_is_a_permission_error(service: FakeArtifactService, sleeps: list[float]) -> None:
     stranger = mint_runtime_token(service.run_backend_id, "job-unknown-to-the-service")
     with (
         ArtifactClient(service.results_url, stranger, sleep=sleeps.append) as client,
@@ -598,9 +580,7 @@ def test_mask_gets_the_token_signed_urls_and_sig_values(
 # -- download safety --------------------------------------------------------------------------------------
 
 
-def test_digest_mismatch_is_refused(
-    service: FakeArtifactService, client: ArtifactClient, tmp_path: Path
-) -> None:
+def test_digest_mismatch_is_refused(service: FakeArtifactService, client: ArtifactClient, tmp_path: Path) -> None:
     service.seed_artifact("issue-sync-graph", {"g.json": b"x"}, digest="sha256:" + "0" * 64)
     with pytest.raises(ArtifactIntegrityError, match="sha256 mismatch"):
         client.download("issue-sync-graph", tmp_path / "out")
@@ -610,9 +590,7 @@ def test_digest_mismatch_is_refused(
 @pytest.mark.parametrize(
     "entry", ["../escape.txt", "a/../../escape.txt", "/abs/escape.txt", "C:/escape.txt", "..\\escape.txt"]
 )
-def test_zip_slip_is_refused(
-    service: FakeArtifactService, client: ArtifactClient, tmp_path: Path, entry: str
-) -> None:
+def test_zip_slip_is_refused(service: FakeArtifactService, client: ArtifactClient, tmp_path: Path, entry: str) -> None:
     service.seed_artifact("issue-sync-graph", data=make_zip({"fine.txt": b"ok", entry: b"pwned"}))
     dest = tmp_path / "deep" / "out"
     with pytest.raises(UnsafeArchiveError, match="refusing archive entry"):
@@ -688,9 +666,7 @@ def other_run(service: FakeArtifactService) -> FakeArtifactService:
     service.add_run("2002", OTHER_RUN, head_sha="c" * 40)
     service.seed_artifact("issue-sync-checkpoint", {"journal.jsonl": b"old\n"}, run_backend_id=OTHER_RUN)
     service.seed_artifact("issue-sync-checkpoint", {"journal.jsonl": b"newest\n"}, run_backend_id=OTHER_RUN)
-    service.seed_artifact(
-        "issue-sync-checkpoint", {"journal.jsonl": b"gone"}, run_backend_id=OTHER_RUN, expired=True
-    )
+    service.seed_artifact("issue-sync-checkpoint", {"journal.jsonl": b"gone"}, run_backend_id=OTHER_RUN, expired=True)
     service.seed_artifact("issue-sync-graph", {"g.json": b"{}"}, run_backend_id=OTHER_RUN)
     return service
 
@@ -723,9 +699,7 @@ def test_cross_run_download_follows_the_redirect_by_hand(
     assert sleeps == []
 
 
-def test_cross_run_listing_is_paginated(
-    other_run: FakeArtifactService, tmp_path: Path, sleeps: list[float]
-) -> None:
+def test_cross_run_listing_is_paginated(other_run: FakeArtifactService, tmp_path: Path, sleeps: list[float]) -> None:
     service = other_run
     service.rest_page_size_cap = 1
     rest_download(service, tmp_path / "out", sleeps)
@@ -767,9 +741,7 @@ def test_cross_run_permission_errors(
     assert sleeps == []
 
 
-def test_cross_run_missing_run_or_name(
-    other_run: FakeArtifactService, tmp_path: Path, sleeps: list[float]
-) -> None:
+def test_cross_run_missing_run_or_name(other_run: FakeArtifactService, tmp_path: Path, sleeps: list[float]) -> None:
     with pytest.raises(ArtifactNotFoundError, match="`actions: read`"):
         rest_download(other_run, tmp_path / "out", sleeps, run_id="9999")
     with pytest.raises(ArtifactNotFoundError, match="no artifact named 'nope'"):
@@ -786,9 +758,7 @@ def test_cross_run_expired(other_run: FakeArtifactService, tmp_path: Path, sleep
         rest_download(service, tmp_path / "out", sleeps)
 
 
-def test_cross_run_requires_a_302(
-    other_run: FakeArtifactService, tmp_path: Path, sleeps: list[float]
-) -> None:
+def test_cross_run_requires_a_302(other_run: FakeArtifactService, tmp_path: Path, sleeps: list[float]) -> None:
     other_run.inject("rest:zip", status=200, body=b"PK...", content_type="application/zip")
     with pytest.raises(ArtifactServiceError, match="expected a 302"):
         rest_download(other_run, tmp_path / "out", sleeps)
@@ -802,9 +772,7 @@ def test_cross_run_retries_and_checks_the_digest(
     service.inject("rest:zip", reset=True)
     rest_download(service, tmp_path / "ok", sleeps)
     assert sleeps == [3.0, 3.0]
-    service.seed_artifact(
-        "issue-sync-report", {"r.json": b"{}"}, run_backend_id=OTHER_RUN, digest="sha256:" + "f" * 64
-    )
+    service.seed_artifact("issue-sync-report", {"r.json": b"{}"}, run_backend_id=OTHER_RUN, digest="sha256:" + "f" * 64)
     with pytest.raises(ArtifactIntegrityError, match="sha256 mismatch"):
         rest_download(service, tmp_path / "bad", sleeps, name="issue-sync-report")
 
@@ -812,9 +780,7 @@ def test_cross_run_retries_and_checks_the_digest(
 @pytest.mark.parametrize(
     ("repository", "run_id"), [("not-a-repo", "2002"), ("o/r/x", "2002"), ("octo-org/planning", "12a")]
 )
-def test_cross_run_argument_checks(
-    service: FakeArtifactService, tmp_path: Path, repository: str, run_id: str
-) -> None:
+def test_cross_run_argument_checks(service: FakeArtifactService, tmp_path: Path, repository: str, run_id: str) -> None:
     with pytest.raises(ArtifactError):
         download_run_artifact(service.api_url, repository, service.rest_token, run_id, "x", tmp_path)
     assert service.requests == []
@@ -825,9 +791,7 @@ def test_cross_run_argument_checks(
 
 def twirp(service: FakeArtifactService, method: str, body: object, **headers: str) -> requests.Response:
     hdrs = {"Authorization": f"Bearer {service.token}", "Content-Type": "application/json", **headers}
-    return requests.post(
-        service.api_url + TWIRP_PREFIX + method, data=json.dumps(body), headers=hdrs, timeout=5
-    )
+    return requests.post(service.api_url + TWIRP_PREFIX + method, data=json.dumps(body), headers=hdrs, timeout=5)
 
 
 def test_double_twirp_checks(service: FakeArtifactService) -> None:
@@ -865,10 +829,7 @@ def test_double_blob_checks(service: FakeArtifactService) -> None:
     ids = {IDS[0]: service.run_backend_id, IDS[1]: service.job_backend_id}
     url = twirp(service, "CreateArtifact", {**ids, "name": "n", "version": 7}).json()["signed_upload_url"]
     unsigned = url.split("?")[0]
-    assert (
-        requests.put(unsigned, data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, timeout=5).status_code
-        == 403
-    )
+    assert requests.put(unsigned, data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, timeout=5).status_code == 403
     assert requests.put(url, data=b"x", timeout=5).status_code == 400  # Put Blob needs x-ms-blob-type
     assert requests.put(url + "&comp=block&blockid=QUFB", data=b"a", timeout=5).status_code == 201
     assert requests.put(url + "&comp=block&blockid=QUFBQQ%3D%3D", data=b"b", timeout=5).status_code == 400
@@ -876,9 +837,7 @@ def test_double_blob_checks(service: FakeArtifactService) -> None:
     assert requests.put(url + "&comp=blocklist", data=bad_list, timeout=5).status_code == 400
     good_list = b"<BlockList><Latest>QUFB</Latest></BlockList>"
     headers = {"x-ms-blob-content-type": "application/zip"}
-    assert (
-        requests.put(url + "&comp=blocklist", data=good_list, headers=headers, timeout=5).status_code == 201
-    )
+    assert requests.put(url + "&comp=blocklist", data=good_list, headers=headers, timeout=5).status_code == 201
     # The upload URL is write-only; reading needs a URL signed for reading.
     assert requests.get(url, timeout=5).status_code == 403
     twirp(service, "FinalizeArtifact", {**ids, "name": "n", "size": "1"})

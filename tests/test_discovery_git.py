@@ -81,9 +81,7 @@ class Repo:
         return self.git("rev-parse", "HEAD")
 
     def has_object(self, sha: str) -> bool:
-        done = subprocess.run(
-            ["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, capture_output=True
-        )
+        done = subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, capture_output=True)
         return done.returncode == 0
 
 
@@ -102,9 +100,7 @@ def repo(tmp_path: Path) -> Repo:
     return r
 
 
-def discover(
-    repo: Repo, base: str | None, *, under: str = ".claude", runner: GitRunner | None = None
-) -> ChangeSet:
+def discover(repo: Repo, base: str | None, *, under: str = ".claude", runner: GitRunner | None = None) -> ChangeSet:
     return discover_changes(repo.path, base, under=under, runner=runner)
 
 
@@ -429,9 +425,7 @@ def test_not_a_repository(tmp_path: Path) -> None:
 
     result = discover_changes(plain, "a" * 40)
 
-    assert result == ChangeSet(
-        None, f"{plain} is not a git repository: comparing the whole tree", "a" * 40, None
-    )
+    assert result == ChangeSet(None, f"{plain} is not a git repository: comparing the whole tree", "a" * 40, None)
 
 
 def test_repository_without_commits(tmp_path: Path) -> None:
@@ -542,9 +536,7 @@ def test_parse_name_status_keeps_non_utf8_names_as_the_filesystem_does() -> None
     assert change.path == os.fsdecode(b"caf\xe9.md")
 
 
-@pytest.mark.parametrize(
-    "data", [b"X\0a\0", b"R100\0only-old\0", b"M\0", b"M\0\0", b"a.md\0M\0", b"R1000\0a\0b\0"]
-)
+@pytest.mark.parametrize("data", [b"X\0a\0", b"R100\0only-old\0", b"M\0", b"M\0\0", b"a.md\0M\0", b"R1000\0a\0b\0"])
 def test_parse_name_status_rejects_malformed_output(data: bytes) -> None:
     with pytest.raises(ValueError):
         parse_name_status(data)

@@ -75,8 +75,12 @@ def test_every_file_of_the_broken_tree_is_accounted_for(tmp_path: Path) -> None:
 def test_invalid_settings_exit_2_with_one_error_per_problem(tmp_path: Path, bad: dict[str, str]) -> None:
     out_file = tmp_path / "gh_output"
     out_file.touch()
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(ROOT), "GITHUB_OUTPUT": str(out_file),
-           "INPUT_PATH": "examples/.claude"} | {f"INPUT_{k}": v for k, v in bad.items()}
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(ROOT),
+        "GITHUB_OUTPUT": str(out_file),
+        "INPUT_PATH": "examples/.claude",
+    } | {f"INPUT_{k}": v for k, v in bad.items()}
     stream = io.StringIO()
     with redirect_stdout(stream):
         assert main([], env) == 2

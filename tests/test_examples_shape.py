@@ -354,6 +354,26 @@ def test_generator_is_deterministic_and_touch_changes_bodies(gen: ModuleType, tm
     assert gen.touch_tasks(a, 2, seed=1) == changed  # same seed, same files
 
 
+def test_generator_all_open_changes_only_done_statuses(gen: ModuleType, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    gen.generate_tree(a, 300, seed=5)
+    gen.generate_tree(b, 300, seed=5, all_open=True)
+    done = {"closed", "completed", "complete"}
+    files_a = sorted(p.relative_to(a) for p in (a / ".claude").rglob("*.md"))
+    assert files_a == sorted(p.relative_to(b) for p in (b / ".claude").rglob("*.md"))
+    seen_done = 0
+    for rel in files_a:
+        old, new = (a / rel).read_text(), (b / rel).read_text()
+        status_old, status_new = _front_lines(old.encode())["status"], _front_lines(new.encode())["status"]
+        assert status_new not in done
+        seen_done += status_old in done
+        if status_old not in done:
+            assert new == old
+        else:  # the same file apart from its status line
+            assert old.replace(f"status: {status_old}\n", "") == new.replace(f"status: {status_new}\n", "")
+    assert seen_done > 0
+
+
 def test_generator_refuses_foreign_tree(gen: ModuleType, tmp_path: Path) -> None:
     (tmp_path / ".claude").mkdir()
     (tmp_path / ".claude" / "keep.md").write_text("mine")

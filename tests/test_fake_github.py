@@ -101,9 +101,7 @@ def test_auth_is_required_when_a_token_is_configured(gh: FakeGitHub) -> None:
         _ = client(gh, token="wrong").get_repo("octo/repo").id
     r = requests.get(f"{gh.base_url}/repos/octo/repo", timeout=2)
     assert r.status_code == 401 and r.json()["message"] == "Bad credentials"
-    ok = requests.get(
-        f"{gh.base_url}/repos/octo/repo", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=2
-    )
+    ok = requests.get(f"{gh.base_url}/repos/octo/repo", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=2)
     assert ok.status_code == 200 and ok.json()["full_name"] == "octo/repo"
     assert gh.stats["unauthorized"] == 2
     auth_headers = [rec.headers["authorization"] for rec in gh.requests if "authorization" in rec.headers]
@@ -260,9 +258,7 @@ def test_blocked_by(gh: FakeGitHub, repo: Repository) -> None:
 # ---------------------------------------------------------------------- faults
 
 
-def test_fault_respond_502_raises_githubexception_and_creates_nothing(
-    gh: FakeGitHub, repo: Repository
-) -> None:
+def test_fault_respond_502_raises_githubexception_and_creates_nothing(gh: FakeGitHub, repo: Repository) -> None:
     gh.fault("POST", r"/issues$", status=502)
     with pytest.raises(GithubException) as info:
         repo.create_issue("x")
@@ -279,9 +275,7 @@ def test_fault_reset_is_connectionerror_and_nothing_committed(gh: FakeGitHub, re
     assert gh.requests[-1].outcome == "fault:reset" and gh.requests[-1].status is None
 
 
-def test_fault_commit_then_drop_is_connectionerror_with_issue_created(
-    gh: FakeGitHub, repo: Repository
-) -> None:
+def test_fault_commit_then_drop_is_connectionerror_with_issue_created(gh: FakeGitHub, repo: Repository) -> None:
     gh.fault("POST", r"/issues$", action="commit_then_drop")
     with pytest.raises(requests.exceptions.ConnectionError):
         repo.create_issue("x")

@@ -91,6 +91,8 @@ def test_list_synced_250_issues_is_3_gets_and_skips_prs(gh: FakeGitHub, tracker:
         labels=("sync", "kind:task"),
         state_reason="completed",
         html_url=stored["html_url"],
+        parent_number=None,  # the listing says: no parent, no blockers
+        blocked_by_total=0,
     )
     assert by_title["t1"].state == "open" and by_title["t1"].state_reason is None
 
@@ -211,9 +213,7 @@ def test_sub_issues(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     assert gh.sub_issues_of(parent.number) == [c.number for c in children[1:]]
 
 
-def test_add_sub_issue_again_is_success_and_moves_from_another_parent(
-    gh: FakeGitHub, tracker: GitHubTracker
-) -> None:
+def test_add_sub_issue_again_is_success_and_moves_from_another_parent(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     old_parent = tracker.create_issue("old parent", "", [])
     parent = tracker.create_issue("parent", "", [])
     child = tracker.create_issue("child", "", [])
@@ -226,9 +226,7 @@ def test_add_sub_issue_again_is_success_and_moves_from_another_parent(
     assert gh.sub_issues_of(parent.number) == [child.number]
 
 
-def test_add_sub_issue_422_is_checked_against_the_parents_children(
-    gh: FakeGitHub, tracker: GitHubTracker
-) -> None:
+def test_add_sub_issue_422_is_checked_against_the_parents_children(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     parent = tracker.create_issue("parent", "", [])
     child = tracker.create_issue("child", "", [])
     other = tracker.create_issue("other", "", [])
@@ -444,9 +442,7 @@ def test_per_thread_clients_under_concurrency(gh: FakeGitHub, seen: Seen) -> Non
     assert len(gh.issues()) == threads * 4 + created
     records = gh.requests
     assert len(seen.responses) == len(records) == threads * calls
-    assert sorted(r.headers["x-github-request-id"] for r in seen.responses) == sorted(
-        r.request_id for r in records
-    )
+    assert sorted(r.headers["x-github-request-id"] for r in seen.responses) == sorted(r.request_id for r in records)
     assert len({r.client for r in records}) == threads  # one keep-alive connection per worker thread
 
 

@@ -32,7 +32,14 @@ def test_parent_edges_and_dependency_edges() -> None:
 
 def test_waves_follow_parents_and_dependencies() -> None:
     g = build_graph(base())
-    assert g.waves() == [["prd:auth"], ["epic:auth"], ["task:auth/001"], ["task:auth/002"], ["task:auth/003"], ["task:auth/004"]]
+    assert g.waves() == [
+        ["prd:auth"],
+        ["epic:auth"],
+        ["task:auth/001"],
+        ["task:auth/002"],
+        ["task:auth/003"],
+        ["task:auth/004"],
+    ]
     order = g.order()
     assert order["prd:auth"] < order["epic:auth"] < order["task:auth/001"] < order["task:auth/004"]
 
@@ -40,7 +47,11 @@ def test_waves_follow_parents_and_dependencies() -> None:
 def test_dangling_reference_is_a_warning_with_file_and_line() -> None:
     g = build_graph([*base(), doc("epics/auth/005.md", "name: five\nstatus: open\ndepends_on: [999]")])
     [problem] = g.problems
-    assert (problem.path, problem.line, problem.severity) == (".claude/epics/auth/005.md", 4, Severity.WARNING)
+    assert (problem.path, problem.line, problem.severity) == (
+        ".claude/epics/auth/005.md",
+        4,
+        Severity.WARNING,
+    )
     assert "`999`" in problem.message and g.blockers("task:auth/005") == []
 
 

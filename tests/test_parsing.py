@@ -19,14 +19,8 @@ def parse(text: str | bytes, where: str = "epics/auth/001.md"):  # type: ignore[
 
 
 def test_impossible_timestamp_stays_a_string() -> None:
-    doc, problems = parse(
-        "---\nname: A\ncreated: 2026-89-23T04:27:55Z\nupdated: 2024-01-15T14:30:45Z\n---\nbody\n"
-    )
-    assert (
-        doc
-        and doc.meta["created"] == "2026-89-23T04:27:55Z"
-        and doc.meta["updated"] == "2024-01-15T14:30:45Z"
-    )
+    doc, problems = parse("---\nname: A\ncreated: 2026-89-23T04:27:55Z\nupdated: 2024-01-15T14:30:45Z\n---\nbody\n")
+    assert doc and doc.meta["created"] == "2026-89-23T04:27:55Z" and doc.meta["updated"] == "2024-01-15T14:30:45Z"
     assert problems == []
 
 
@@ -74,18 +68,14 @@ def test_progress_percent_is_a_string() -> None:
 
 
 def test_bom_and_crlf() -> None:
-    doc, problems = parse(
-        b"\xef\xbb\xbf---\r\nname: Bom task\r\nstatus: open\r\n---\r\nLine one\r\nLine two\r\n"
-    )
+    doc, problems = parse(b"\xef\xbb\xbf---\r\nname: Bom task\r\nstatus: open\r\n---\r\nLine one\r\nLine two\r\n")
     assert doc and doc.title == "Bom task" and doc.body == "Line one\nLine two" and problems == []
     assert doc.lines == {"name": 2, "status": 3}
 
 
 def test_no_front_matter_means_no_metadata() -> None:
     doc, problems = parse("# Write the migration\n\nSteps here.\n")
-    assert (
-        doc and doc.title == "Write the migration" and doc.status == "" and doc.meta == {} and problems == []
-    )
+    assert doc and doc.title == "Write the migration" and doc.status == "" and doc.meta == {} and problems == []
 
 
 def test_no_front_matter_and_no_heading_uses_the_file_name() -> None:
@@ -111,11 +101,11 @@ def test_cjk_emoji_and_em_dash_titles() -> None:
 
 
 def test_autopm_schema() -> None:
-    text = "---\nid: task-epic-001-001\nepic_id: epic-001\ntitle: Set up\nstatus: pending\ndependencies: [001, 002]\n---\n"
-    doc, _ = parse(text, "epics/auth/task-001.md")
-    assert (
-        doc and doc.key == "task:auth/task-001" and doc.title == "Set up" and doc.depends_on == ("001", "002")
+    text = (
+        "---\nid: task-epic-001-001\nepic_id: epic-001\ntitle: Set up\nstatus: pending\ndependencies: [001, 002]\n---\n"
     )
+    doc, _ = parse(text, "epics/auth/task-001.md")
+    assert doc and doc.key == "task:auth/task-001" and doc.title == "Set up" and doc.depends_on == ("001", "002")
 
 
 def test_list_items_and_comments_in_the_line_reader() -> None:

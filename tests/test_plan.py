@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from batch_action.graph import build_graph
-from batch_action.sync.plan import Action, Observed, Scope, make_plan
+from batch_action.sync.plan import Observed, Scope, make_plan
 from batch_action.sync.render import build_specs, read_marker, render_body
 from batch_action.sync.tracker import RemoteIssue
 from tests.helpers import doc
@@ -24,7 +24,10 @@ def specs_and_order(docs=DOCS):  # type: ignore[no-untyped-def]
 
 def synced(specs, **overrides):  # type: ignore[no-untyped-def]
     """The observed state right after a complete sync of `specs`."""
-    issues = {key: RemoteIssue(n, 1000 + n, s.title, s.marker(), s.state) for n, (key, s) in enumerate(sorted(specs.items()), 1)}
+    issues = {
+        key: RemoteIssue(n, 1000 + n, s.title, s.marker(), s.state)
+        for n, (key, s) in enumerate(sorted(specs.items()), 1)
+    }
     issues.update(overrides)
     return Observed(
         issues=issues,
@@ -93,7 +96,9 @@ def test_removed_file_closes_its_issue_under_both_scopes() -> None:
     )
     plan_all = make_plan(fewer, orphaned, Scope(None), order=order, close_removed=True)
     assert [(op.id, op.number) for op in plan_all.operations] == [("close:task:e/002", 3)]
-    plan_changed = make_plan(fewer, orphaned, Scope(frozenset(), frozenset({"task:e/002"})), order=order, close_removed=True)
+    plan_changed = make_plan(
+        fewer, orphaned, Scope(frozenset(), frozenset({"task:e/002"})), order=order, close_removed=True
+    )
     assert [op.id for op in plan_changed.operations] == ["close:task:e/002"]
     assert make_plan(fewer, orphaned, Scope(None), order=order, close_removed=False).operations == []
 
@@ -107,7 +112,12 @@ def test_changed_scope_still_creates_what_an_earlier_run_left_undone() -> None:
         links=observed.links,
     )
     plan = make_plan(specs, missing, Scope(frozenset()), order=order, close_removed=True)
-    assert [op.id for op in plan.operations] == ["labels", "create:task:e/002", "link-parent:task:e/002", "link-blocker:task:e/002<-task:e/001"]
+    assert [op.id for op in plan.operations] == [
+        "labels",
+        "create:task:e/002",
+        "link-parent:task:e/002",
+        "link-blocker:task:e/002<-task:e/001",
+    ]
     assert plan.out_of_scope == ["epic:e", "task:e/001"]
 
 

@@ -93,9 +93,7 @@ def test_token_never_appears_in_repr(workspace: Path) -> None:
 
 def test_empty_inputs_fall_back_to_defaults_and_runner_context(workspace: Path) -> None:
     env = env_for(workspace, **{"GITHUB-TOKEN": "t", "REPOSITORY": "", "API-URL": "", "MAX-RETRIES": ""})
-    env.update(
-        GITHUB_REPOSITORY="octo/repo", GITHUB_API_URL="https://ghe.example/api/v3/", GITHUB_RUN_ATTEMPT="2"
-    )
+    env.update(GITHUB_REPOSITORY="octo/repo", GITHUB_API_URL="https://ghe.example/api/v3/", GITHUB_RUN_ATTEMPT="2")
     s = load_settings(env)
     assert s.repository == "octo/repo" and s.api_url == "https://ghe.example/api/v3" and s.max_retries == 5
     assert s.run_attempt == 2

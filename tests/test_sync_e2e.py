@@ -40,7 +40,10 @@ def test_first_sync_makes_the_tree_into_issues(fake_github: Factory, ws: Workspa
     assert task["title"] == "End-to-end billing test suite"
     assert {label["name"] for label in task["labels"]} == {"task", "issue-sync", "epic:billing"}
     epic = issues["epic:billing"]
-    assert epic["title"] == "Epic: billing" and {lb["name"] for lb in epic["labels"]} >= {"epic", "epic:billing"}
+    assert epic["title"] == "Epic: billing" and {lb["name"] for lb in epic["labels"]} >= {
+        "epic",
+        "epic:billing",
+    }
     # parents: PRD <- epic <- task
     assert gh.parent_of(task["number"]) == epic["number"]
     assert gh.parent_of(epic["number"]) == issues["prd:billing"]["number"]
@@ -49,7 +52,10 @@ def test_first_sync_makes_the_tree_into_issues(fake_github: Factory, ws: Workspa
     assert set(gh.blocked_by(task["number"])) == blockers
     for n in ("008", "009", "010"):
         assert f"#{issues[f'task:billing/{n}']['number']}" in task["body"]
-    assert "[.claude/epics/billing/011.md](https://github.com/octo/repo/blob/HEAD/.claude/epics/billing/011.md)" in task["body"]
+    assert (
+        "[.claude/epics/billing/011.md](https://github.com/octo/repo/blob/HEAD/.claude/epics/billing/011.md)"
+        in task["body"]
+    )
     # done statuses close with reason completed; open ones stay open
     assert issues["task:billing/001"]["state"] == "closed" and issues["task:billing/001"]["state_reason"] == "completed"
     assert issues["task:billing/004"]["state"] == "open"
@@ -120,7 +126,9 @@ def test_renaming_a_task_keeps_its_issue(fake_github: Factory, ws: Workspace, tm
 
 
 @pytest.mark.parametrize("skip", [0, 20, 43])
-def test_a_lost_create_response_leaves_no_duplicate(fake_github: Factory, ws: Workspace, tmp_path: Path, skip: int) -> None:
+def test_a_lost_create_response_leaves_no_duplicate(
+    fake_github: Factory, ws: Workspace, tmp_path: Path, skip: int
+) -> None:
     gh = fake_github(token=TOKEN)
     gh.fault("POST", r"^/repos/octo/repo/issues$", action="commit_then_drop", skip=skip)
     first = run_sync(gh, ws.path, tmp_path / "run1")

@@ -83,9 +83,7 @@ def _run(args: Sequence[str], cwd: Path = REPO) -> subprocess.CompletedProcess[s
     # zizmor reads a token from these; the tests must stay offline and deterministic.
     for name in ("GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN"):
         env.pop(name, None)
-    return subprocess.run(
-        list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
-    )
+    return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False)
 
 
 def _output(result: subprocess.CompletedProcess[str]) -> str:

@@ -154,9 +154,7 @@ def raise_for_blob_status(resp: requests.Response, what: str, url: str) -> None:
     raise ArtifactServiceError(detail, status=resp.status_code, code=code or None)
 
 
-def fetch_to_spool(
-    session: requests.Session, url: str, *, what: str, sleep: Sleep
-) -> tuple[IO[bytes], int, str]:
+def fetch_to_spool(session: requests.Session, url: str, *, what: str, sleep: Sleep) -> tuple[IO[bytes], int, str]:
     """GET `url` without following redirects into a spooled file; returns (file at 0, size, sha256 hex)."""
 
     def attempt() -> tuple[IO[bytes], int, str]:

@@ -26,9 +26,7 @@ def validate_artifact_name(name: str) -> None:
         raise ArtifactNameError("artifact name must not be empty")
     bad = [c for c in _NAME_FORBIDDEN if c in name]
     if bad:
-        raise ArtifactNameError(
-            f"artifact name {name!r} contains forbidden character(s): {' '.join(map(repr, bad))}"
-        )
+        raise ArtifactNameError(f"artifact name {name!r} contains forbidden character(s): {' '.join(map(repr, bad))}")
 
 
 def validate_entry_path(path: str) -> None:
@@ -37,9 +35,7 @@ def validate_entry_path(path: str) -> None:
         raise ArtifactNameError("archive entry path must not be empty")
     bad = [c for c in _PATH_FORBIDDEN if c in path]
     if bad:
-        raise ArtifactNameError(
-            f"archive entry {path!r} contains forbidden character(s): {' '.join(map(repr, bad))}"
-        )
+        raise ArtifactNameError(f"archive entry {path!r} contains forbidden character(s): {' '.join(map(repr, bad))}")
     # A backslash is a separator on Windows extractors, so it would hide a traversal from a POSIX check.
     if "\\" in path:
         raise ArtifactNameError(f"archive entry {path!r} must use '/' as separator")

@@ -318,9 +318,7 @@ class ArtifactClient:
 
         def attempt() -> dict[str, Any]:
             try:
-                resp = self._twirp.post(
-                    url, data=payload, headers=headers, timeout=TIMEOUT, allow_redirects=False
-                )
+                resp = self._twirp.post(url, data=payload, headers=headers, timeout=TIMEOUT, allow_redirects=False)
             except NETWORK_ERRORS as exc:
                 # The official client rethrows socket errors at once (NetworkError); a Create may have landed.
                 raise ArtifactNetworkError(
@@ -340,9 +338,7 @@ class ArtifactClient:
                     f"{method}: the artifact storage quota is used up ({msg}); free space by deleting "
                     "old artifacts or wait for the usage to be recalculated"
                 )
-            detail = (
-                f"{method} answered {status}" + (f" {code}" if code else "") + (f": {msg}" if msg else "")
-            )
+            detail = f"{method} answered {status}" + (f" {code}" if code else "") + (f": {msg}" if msg else "")
             if status in RETRYABLE_STATUSES:
                 raise TransientError(detail, status)
             if status == 409:
@@ -367,9 +363,7 @@ class ArtifactClient:
             created_at=_parse_timestamp(_field(item, "created_at")),
         )
 
-    def _list(
-        self, *, name: str | None = None, artifact_id: int | None = None
-    ) -> builtins.list[ArtifactInfo]:
+    def _list(self, *, name: str | None = None, artifact_id: int | None = None) -> builtins.list[ArtifactInfo]:
         body = self._ids()
         if name is not None:
             body["name_filter"] = name
@@ -380,11 +374,7 @@ class ArtifactClient:
             raise ArtifactServiceError("ListArtifacts: malformed reply (artifacts is not a list)")
         infos = [self._info(item) for item in items if isinstance(item, dict)]
         # Filter again: some emulators ignore the filters.
-        return [
-            i
-            for i in infos
-            if (name is None or i.name == name) and (artifact_id is None or i.id == artifact_id)
-        ]
+        return [i for i in infos if (name is None or i.name == name) and (artifact_id is None or i.id == artifact_id)]
 
     def _find(self, name: str) -> ArtifactInfo:
         validate_artifact_name(name)
@@ -397,9 +387,7 @@ class ArtifactClient:
         return max(found, key=lambda i: i.id)
 
     def _delete(self, info: ArtifactInfo) -> int:
-        reply = self._call(
-            "DeleteArtifact", {**self._ids(info.run_backend_id, info.job_backend_id), "name": info.name}
-        )
+        reply = self._call("DeleteArtifact", {**self._ids(info.run_backend_id, info.job_backend_id), "name": info.name})
         if _field(reply, "ok") is not True:
             raise ArtifactServiceError(f"DeleteArtifact of {info.name!r}: the service answered ok=false")
         deleted = _field(reply, "artifact_id")
@@ -410,9 +398,7 @@ class ArtifactClient:
         if retention_days is None:
             return None
         if isinstance(retention_days, bool) or not 1 <= retention_days <= MAX_RETENTION_DAYS:
-            raise ArtifactError(
-                f"retention_days must be between 1 and {MAX_RETENTION_DAYS}, got {retention_days!r}"
-            )
+            raise ArtifactError(f"retention_days must be between 1 and {MAX_RETENTION_DAYS}, got {retention_days!r}")
         days = retention_days
         if self._retention_cap is not None and self._retention_cap < days:
             log.info("retention of %d days capped to the repository's %d", days, self._retention_cap)
@@ -510,9 +496,7 @@ class ArtifactClient:
 
         def attempt() -> None:
             try:
-                resp = self._blob.put(
-                    url, data=data, headers=all_headers, timeout=TIMEOUT, allow_redirects=False
-                )
+                resp = self._blob.put(url, data=data, headers=all_headers, timeout=TIMEOUT, allow_redirects=False)
             except NETWORK_ERRORS as exc:
                 # Put Block and Put Block List are idempotent, so unlike Twirp calls they are retried.
                 raise TransientError(type(exc).__name__) from None

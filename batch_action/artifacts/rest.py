@@ -102,9 +102,7 @@ def _list_artifacts(
             try:
                 body = resp.json()
             except ValueError:
-                raise ArtifactServiceError(
-                    f"{what}: the reply is not JSON", status=resp.status_code
-                ) from None
+                raise ArtifactServiceError(f"{what}: the reply is not JSON", status=resp.status_code) from None
         items = body.get("artifacts") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise ArtifactServiceError(f"{what}: malformed reply (no artifacts list)")

@@ -85,7 +85,7 @@ def _key_lines(header: list[str]) -> dict[str, int]:
 def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, str, str]], bool]:
     source = "\n".join(header)
     try:
-        loaded = yaml.load(source, Loader=_StringLoader)  # noqa: S506 - a SafeLoader subclass
+        loaded = yaml.load(source, Loader=_StringLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 2
@@ -93,7 +93,7 @@ def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, s
         problem = (
             line,
             f"front matter is not valid YAML ({reason}); read it line by line instead",
-            "quote values that contain `: `, e.g. name: \"Refactor: storage\"",
+            'quote values that contain `: `, e.g. name: "Refactor: storage"',
         )
         return read_lines(header), [problem], True
     if loaded is None:

@@ -60,22 +60,34 @@ def render_report(
     out = [f"## {title}", "", headline, ""]
     out.append("| created | updated | closed | unchanged | failed | skipped |")
     out.append("|---:|---:|---:|---:|---:|---:|")
-    out.append("| " + " | ".join(str(counts.get(k, 0)) for k in ("created", "updated", "closed", "unchanged", "failed", "skipped")) + " |")
+    out.append(
+        "| "
+        + " | ".join(str(counts.get(k, 0)) for k in ("created", "updated", "closed", "unchanged", "failed", "skipped"))
+        + " |"
+    )
     out.append("")
     if plan.operations:
-        per_kind = Counter((kinds.get(op.key, "-"), op.action.value) for op in plan.operations if op.action is not Action.LABELS)
+        per_kind = Counter(
+            (kinds.get(op.key, "-"), op.action.value) for op in plan.operations if op.action is not Action.LABELS
+        )
         out += ["### Plan", "", "| kind | operation | count |", "|---|---|---:|"]
         out += [f"| {kind} | {action} | {n} |" for (kind, action), n in sorted(per_kind.items())]
         out.append("")
     if failures:
         out += ["### Failures", "", "| file | operation | class | message |", "|---|---|---|---|"]
         out += [
-            f"| `{f.get('path', '')}` | {f.get('operation', '')} | {f.get('class', '')} | {_cell(str(f.get('message', '')))} |"
+            f"| `{f.get('path', '')}` | {f.get('operation', '')} | {f.get('class', '')} "
+            f"| {_cell(str(f.get('message', '')))} |"
             for f in failures
         ]
         out.append("")
     if problems:
-        out += ["### Problems in the planning files", "", "| file | line | severity | problem | fix |", "|---|---:|---|---|---|"]
+        out += [
+            "### Problems in the planning files",
+            "",
+            "| file | line | severity | problem | fix |",
+            "|---|---:|---|---|---|",
+        ]
         out += [
             f"| `{p.path}` | {p.line or ''} | {p.severity} | {_cell(p.message)} | {_cell(p.fix)} |" for p in problems
         ]
@@ -89,7 +101,13 @@ def render_report(
         reasons = Counter(s.reason for s in skipped)
         out += ["<details><summary>Skipped files (" + str(len(skipped)) + ")</summary>", ""]
         out += ["| file | reason |", "|---|---|"] + [f"| `{s.path}` | {s.reason} |" for s in skipped]
-        out += ["", "By reason: " + "; ".join(f"{n} × {r}" for r, n in sorted(reasons.items())), "", "</details>", ""]
+        out += [
+            "",
+            "By reason: " + "; ".join(f"{n} x {r}" for r, n in sorted(reasons.items())),
+            "",
+            "</details>",
+            "",
+        ]
     return "\n".join(out)
 
 

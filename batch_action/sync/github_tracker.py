@@ -115,7 +115,23 @@ def _remote(issue: Issue) -> RemoteIssue:
         labels=tuple(label.name for label in issue.labels),
         state_reason=issue.state_reason,
         html_url=issue.html_url,
+        **_link_summary(issue),
     )
+
+
+def _link_summary(issue: Issue) -> dict[str, int | None]:
+    """Parent and blocked-by count as the listing gives them, read from the raw page data.
+
+    The public properties would complete the object with a GET per issue when a field is missing.
+    """
+    raw: dict[str, object] = getattr(issue, "_rawData", {}) or {}
+    summary = raw.get("issue_dependencies_summary")
+    if not isinstance(summary, dict):
+        return {}  # this API (or GHES version) says nothing about links
+    parent_url = raw.get("parent_issue_url")
+    parent = int(str(parent_url).rstrip("/").rsplit("/", 1)[-1]) if parent_url else None
+    blocked = summary.get("total_blocked_by", summary.get("blocked_by"))
+    return {"parent_number": parent, "blocked_by_total": int(blocked) if isinstance(blocked, int) else None}
 
 
 def _is_pull_request(issue: Issue) -> bool:
@@ -301,9 +317,7 @@ class GitHubTracker:
         if fields.state_reason is not None:
             payload["state_reason"] = fields.state_reason
         with self._call():
-            headers, data = self._requester().requestJsonAndCheck(
-                "PATCH", self._issue_path(number), input=payload
-            )
+            headers, data = self._requester().requestJsonAndCheck("PATCH", self._issue_path(number), input=payload)
             return _remote(Issue(self._requester(), headers, data, completed=True))
 
     def list_sub_issues(self, number: int) -> list[RemoteIssue]:

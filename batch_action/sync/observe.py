@@ -94,22 +94,38 @@ def _adopt(
         same_repo = doc.github_repo is None or doc.github_repo.lower() == repository.lower()
         if doc.github_number in claimed:
             problems.append(
-                Problem(doc.path, f"`github:` names #{doc.github_number}, which another item already owns; "
-                        "a new issue is created", line, "correct or remove the `github:` field", Severity.WARNING)
+                Problem(
+                    doc.path,
+                    f"`github:` names #{doc.github_number}, which another item already owns; a new issue is created",
+                    line,
+                    "correct or remove the `github:` field",
+                    Severity.WARNING,
+                )
             )
             continue
         issue = tracker.get_issue(doc.github_number)
         if issue is None:
             problems.append(
-                Problem(doc.path, f"`github:` names #{doc.github_number}, which does not exist in {repository}; "
-                        "a new issue is created", line, "remove the stale `github:` field", Severity.WARNING)
+                Problem(
+                    doc.path,
+                    f"`github:` names #{doc.github_number}, which does not exist in {repository}; "
+                    "a new issue is created",
+                    line,
+                    "remove the stale `github:` field",
+                    Severity.WARNING,
+                )
             )
             continue
         if not same_repo and issue.title.strip() != specs[key].title.strip():
             problems.append(
-                Problem(doc.path, f"`github:` points at {doc.github_repo}, not {repository}, and #{issue.number} "
-                        "here has another title; a new issue is created", line,
-                        f"point `github:` at {repository} or remove it", Severity.WARNING)
+                Problem(
+                    doc.path,
+                    f"`github:` points at {doc.github_repo}, not {repository}, and #{issue.number} "
+                    "here has another title; a new issue is created",
+                    line,
+                    f"point `github:` at {repository} or remove it",
+                    Severity.WARNING,
+                )
             )
             continue
         claimed.add(issue.number)

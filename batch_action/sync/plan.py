@@ -135,8 +135,14 @@ def make_plan(
         ref_deps = tuple(d for ref in refs for d in create_dep(ref))
         if remote is None:
             ops.append(
-                Operation(f"{Action.CREATE}:{spec.key}", Action.CREATE, spec.key, spec.path, label_dep + ref_deps,
-                          reason="no issue yet")
+                Operation(
+                    f"{Action.CREATE}:{spec.key}",
+                    Action.CREATE,
+                    spec.key,
+                    spec.path,
+                    label_dep + ref_deps,
+                    reason="no issue yet",
+                )
             )
             outcome[spec.key] = "create"
             own = (f"{Action.CREATE}:{spec.key}",)
@@ -198,7 +204,14 @@ def make_plan(
             if key in specs or issue is None or issue.state == "closed":
                 continue
             ops.append(
-                Operation(f"{Action.CLOSE}:{key}", Action.CLOSE, key, key, number=issue.number, reason="file removed")
+                Operation(
+                    f"{Action.CLOSE}:{key}",
+                    Action.CLOSE,
+                    key,
+                    key,
+                    number=issue.number,
+                    reason="file removed",
+                )
             )
             outcome[key] = "close"
     return Plan(ops, unchanged, out_of_scope, outcome)

@@ -65,10 +65,11 @@ class Marker:
 def read_marker(body: str | None) -> Marker | None:
     if not body:
         return None
-    match = None
-    for match in MARKER_RE.finditer(body):
-        pass  # the last marker wins: a user may quote an old one higher up
-    return Marker(match.group("key"), match.group("digest"), match.group("links")) if match else None
+    matches = list(MARKER_RE.finditer(body))
+    if not matches:
+        return None
+    last = matches[-1]  # the last marker wins: a user may quote an old one higher up
+    return Marker(last.group("key"), last.group("digest"), last.group("links"))
 
 
 def labels_for(doc: Document, extra: Sequence[str]) -> tuple[str, ...]:
@@ -90,7 +91,9 @@ def label_colours(specs: Sequence[IssueSpec]) -> dict[str, str]:
     return dict(sorted(wanted.items()))
 
 
-def build_spec(doc: Document, graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool) -> IssueSpec:
+def build_spec(
+    doc: Document, graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool
+) -> IssueSpec:
     parent = graph.parent(doc.key) if sub_issues else None
     blockers = tuple(graph.blockers(doc.key)) if dependencies else ()
     labels = labels_for(doc, extra_labels)
@@ -116,7 +119,9 @@ def _digest(value: object) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def build_specs(graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool) -> dict[str, IssueSpec]:
+def build_specs(
+    graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool
+) -> dict[str, IssueSpec]:
     return {
         key: build_spec(doc, graph, extra_labels, sub_issues=sub_issues, dependencies=dependencies)
         for key, doc in sorted(graph.documents.items())

@@ -1,0 +1,76 @@
+"""A generic batch engine: runs a graph of API operations with bounded concurrency, classified retries
+(tenacity), a rate-limit governor, a circuit breaker, a JSON-lines journal and graceful stop.
+
+It knows nothing about documents or issues: callers give it `Job`s and an `execute(job, attempt)` callable.
+"""
+
+from .breaker import BreakerState, CircuitBreaker, Permit
+from .failures import LIMIT_CLASSES, RETRYABLE_CLASSES, Failure, FailureClass, JobError, classify
+from .governor import Bucket, Governor, GovernorSettings, GovernorSnapshot, WaitReason, is_limit_wait
+from .journal import Journal, JournalFailure, JournalState, Unfinished, load_journal
+from .policy import (
+    DEFAULT_BACKOFF,
+    Attempt,
+    Backoff,
+    GaveUp,
+    RetryNotice,
+    RetryPolicy,
+    RetrySettings,
+    StopReason,
+)
+from .progress import ProgressReporter, ProgressSink, ProgressSnapshot, format_duration
+from .scheduler import (
+    CheckpointCallback,
+    Engine,
+    EngineSettings,
+    Execute,
+    Job,
+    JobOutcome,
+    JobStatus,
+    RunResult,
+    SkippingClock,
+)
+
+__all__ = [
+    "DEFAULT_BACKOFF",
+    "LIMIT_CLASSES",
+    "RETRYABLE_CLASSES",
+    "Attempt",
+    "Backoff",
+    "BreakerState",
+    "Bucket",
+    "CheckpointCallback",
+    "CircuitBreaker",
+    "Engine",
+    "EngineSettings",
+    "Execute",
+    "Failure",
+    "FailureClass",
+    "GaveUp",
+    "Governor",
+    "GovernorSettings",
+    "GovernorSnapshot",
+    "Job",
+    "JobError",
+    "JobOutcome",
+    "JobStatus",
+    "Journal",
+    "JournalFailure",
+    "JournalState",
+    "Permit",
+    "ProgressReporter",
+    "ProgressSink",
+    "ProgressSnapshot",
+    "RetryNotice",
+    "RetryPolicy",
+    "RetrySettings",
+    "RunResult",
+    "SkippingClock",
+    "StopReason",
+    "Unfinished",
+    "WaitReason",
+    "classify",
+    "format_duration",
+    "is_limit_wait",
+    "load_journal",
+]

@@ -1,0 +1,106 @@
+"""Progress lines for the job log: one every `interval` seconds or every `step` of the total, whichever first.
+
+The engine feeds snapshots; the lines go to a sink (the CLI wraps them in ::group::). Time comes from the
+injected clock, so tests see exact lines.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ProgressSink = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    total: int
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retries: int = 0
+    in_flight: int = 0
+    writes_per_minute: float = 0.0
+    limit_wait: float = 0.0  # seconds waited for rate limits so far
+    concurrency: int = 0
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.failed + self.skipped
+
+
+def format_duration(seconds: float) -> str:
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+class ProgressReporter:
+    def __init__(
+        self,
+        sink: ProgressSink,
+        *,
+        total: int,
+        clock: Callable[[], float] = time.time,
+        interval: float = 5.0,
+        step: float = 0.05,
+    ) -> None:
+        self._sink = sink
+        self.total = total
+        self._clock = clock
+        self.interval = interval
+        self._step_jobs = max(1, math.ceil(total * step)) if total else 1
+        self._started = clock()
+        self._last_line_at = self._started
+        self._last_finished = 0
+
+    def start(self, note: str = "") -> None:
+        extra = f" ({note})" if note else ""
+        self._sink(f"engine: {self.total} job(s) to run{extra}")
+
+    def update(self, snap: ProgressSnapshot, *, force: bool = False) -> bool:
+        """Emit a line if due; returns whether one was written."""
+        now = self._clock()
+        crossed = snap.finished // self._step_jobs > self._last_finished // self._step_jobs
+        due = (now - self._last_line_at >= self.interval and snap.finished != self._last_finished) or crossed
+        # While stuck on a long wait, still say so every interval.
+        stuck = now - self._last_line_at >= self.interval and snap.in_flight > 0
+        if not (force or due or stuck):
+            return False
+        self._sink(self.line(snap, now))
+        self._last_line_at = now
+        self._last_finished = snap.finished
+        return True
+
+    def finish(self, snap: ProgressSnapshot, stopped_reason: str | None = None) -> None:
+        now = self._clock()
+        tail = f"; stopped: {stopped_reason}" if stopped_reason else ""
+        self._sink(self.line(snap, now, final=True) + tail)
+
+    def line(self, snap: ProgressSnapshot, now: float, *, final: bool = False) -> str:
+        elapsed = now - self._started
+        pct = 100.0 * snap.finished / self.total if self.total else 100.0
+        parts = [
+            f"[{snap.finished}/{self.total} {pct:3.0f}%]",
+            f"ok {snap.succeeded}",
+            f"failed {snap.failed}",
+            f"skipped {snap.skipped}",
+            f"retries {snap.retries}",
+            f"writes {snap.writes_per_minute:.1f}/min",
+            f"limit waits {format_duration(snap.limit_wait)}",
+        ]
+        if final:
+            parts.append(f"took {format_duration(elapsed)}")
+        else:
+            parts.append(f"in flight {snap.in_flight}")
+            remaining = self.total - snap.finished
+            if snap.finished and remaining > 0:
+                parts.append(f"ETA {format_duration(elapsed / snap.finished * remaining)}")
+            elif remaining > 0:
+                parts.append("ETA ?")
+        return ", ".join(parts)

@@ -1,0 +1,656 @@
+"""The runner: executes a job graph with bounded concurrency, retries, rate limits, a breaker and a journal.
+
+It knows nothing about issues: the sync layer hands it `Job`s and an `execute(job, attempt)` callable. A job
+starts as soon as all its deps succeeded (lowest `order` first among ready jobs, then input order), never more
+than the governor's effective concurrency (<= max_concurrency) at once. The caller's thread schedules; a
+ThreadPool of max_concurrency workers executes (each worker thread can keep its own API client).
+
+Stopping (signal, deadline, breaker, rate limit, stop-on-error, auth): nothing new is scheduled, in-flight
+jobs finish their current attempt but start no new retry sleep, the journal gets a final checkpoint, and the
+result says resumable.
+"""
+
+from __future__ import annotations
+
+import heapq
+import queue
+import random as _random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from .breaker import BreakerState, CircuitBreaker
+from .failures import LIMIT_CLASSES, Failure, FailureClass
+from .governor import Governor, GovernorSettings, HasHeaders, WaitReason, is_limit_wait
+from .journal import Journal
+from .policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, StopReason
+from .progress import ProgressReporter, ProgressSink, ProgressSnapshot
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str  # deterministic, unique, e.g. "create:task:auth/001"
+    deps: tuple[str, ...] = ()  # must have SUCCEEDED first; a failed/skipped dep => this job is skipped
+    writes: bool = True  # sends a write (POST/PATCH/DELETE)
+    creates_content: bool = False  # paced by the writes-per-minute token bucket
+    label: str = ""  # human handle for logs/annotations, e.g. the source file path
+    order: int = 0  # lower first among ready jobs
+
+
+Execute = Callable[[Job, Attempt], object]
+
+
+class JobStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    NOT_RUN = "not_run"
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job: Job
+    status: JobStatus
+    result: object = None  # what execute returned (SUCCEEDED)
+    failure: Failure | None = None  # the last failure (FAILED)
+    attempts: int = 0
+    reason: str = ""  # FAILED: why it gave up; SKIPPED / NOT_RUN: why it did not run
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcomes: Mapping[str, JobOutcome]  # every job, in input order
+    stopped_reason: StopReason | None
+    resumable: bool
+    counts: Mapping[str, int]  # total, succeeded, failed, skipped, not_run
+    retries: int
+    retries_by_class: Mapping[str, int]
+    waited: Mapping[str, float]  # seconds by reason: "retry:<class>", "pause", "primary-reserve", ...
+    limit_wait: float  # seconds waited because of GitHub's rate limits
+    limit_hits: int
+    peak_concurrency: int
+    final_concurrency: int
+    final_writes_per_minute: float
+    elapsed: float
+    breaker_state: str
+    warnings: tuple[str, ...] = ()
+
+    def with_status(self, status: JobStatus) -> list[JobOutcome]:
+        return [o for o in self.outcomes.values() if o.status is status]
+
+    @property
+    def succeeded(self) -> list[JobOutcome]:
+        return self.with_status(JobStatus.SUCCEEDED)
+
+    @property
+    def failed(self) -> list[JobOutcome]:
+        return self.with_status(JobStatus.FAILED)
+
+    @property
+    def skipped(self) -> list[JobOutcome]:
+        return self.with_status(JobStatus.SKIPPED)
+
+    @property
+    def not_run(self) -> list[JobOutcome]:
+        return self.with_status(JobStatus.NOT_RUN)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    max_concurrency: int = 4
+    max_retries: int = 5
+    writes_per_minute: float = 20.0
+    write_burst: int = 1
+    checkpoint_every: int = 25  # 0: only the final checkpoint
+    stop_on_error: bool = False
+    deadline: float | None = None  # absolute clock time
+    max_limit_wait: float = 900.0
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
+    breaker_max_probes: int = 3
+    quiet_period: float = 60.0  # AIMD: time without a limit hit before concurrency/rate grow back
+    progress_interval: float = 5.0
+    retry: RetrySettings = field(default_factory=RetrySettings)  # backoff table; the two knobs above win
+
+    def __post_init__(self) -> None:
+        if self.max_concurrency < 1:
+            raise ValueError("max_concurrency must be >= 1")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.writes_per_minute <= 0:
+            raise ValueError("writes_per_minute must be > 0")
+
+
+CheckpointCallback = Callable[[Mapping[str, Any]], None]
+
+
+class _Halted(Exception):
+    """Raised in a worker when the run is stopping before (or between) attempts."""
+
+    def __init__(self, attempt: Attempt) -> None:
+        super().__init__("run stopping")
+        self.attempt = attempt
+
+
+@dataclass
+class _Stats:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    retries: Counter[str] = field(default_factory=Counter)
+
+
+class SkippingClock:
+    """A wall clock paired with an injected sleep that may return early (tests scale time with it).
+
+    The engine re-checks every wait against its clock (a limit pause, a reset, the breaker's cool-down). With
+    the real clock and a scaled sleep those would still lie ahead after each sleep, and the engine would wait
+    them out in real time, in thousands of tiny sleeps. Here a sleep of s seconds moves the clock to at least
+    s past when it began, whatever it really took; sleeps in parallel threads do not add up.
+    """
+
+    def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float] = time.time) -> None:
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._ahead = 0.0
+
+    def time(self) -> float:
+        with self._lock:
+            return self._clock() + self._ahead
+
+    def sleep(self, seconds: float) -> None:
+        wake = self.time() + seconds
+        self._sleep(seconds)
+        with self._lock:
+            self._ahead = max(self._ahead, wake - self._clock())
+
+
+class Engine:
+    """Build once per action run; `run()` may be called for several phases, one at a time (the governor's
+    view of the rate limits persists between them; the breaker and the statistics are per run)."""
+
+    def __init__(
+        self,
+        settings: EngineSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] | None = None,
+        random: Callable[[], float] = _random.random,
+        journal: Journal | None = None,
+        progress: ProgressSink | None = None,
+        stop_event: threading.Event | None = None,
+        on_checkpoint: CheckpointCallback | None = None,
+        governor: Governor | None = None,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self.settings = s = settings or EngineSettings()
+        self._clock = clock
+        self._sleep_fn = sleep
+        self._random = random
+        self.journal = journal
+        self._progress_sink = progress
+        self.stop_event = stop_event or threading.Event()
+        self._on_checkpoint = on_checkpoint
+        self._poll = poll_interval
+        self.governor = governor or Governor(
+            GovernorSettings(
+                max_concurrency=s.max_concurrency,
+                writes_per_minute=s.writes_per_minute,
+                write_burst=s.write_burst,
+                quiet_period=s.quiet_period,
+            ),
+            clock=clock,
+        )
+        self._halt = threading.Event()
+
+    def observe(self, response: HasHeaders) -> None:
+        """The adapter's response listener: feed every HTTP response's headers to the governor."""
+        self.governor.observe(response)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self._sleep_fn is not None:
+            self._sleep_fn(seconds)
+            return
+        # Real time: wake early when the run stops, so a signal does not wait out a backoff.
+        end = time.monotonic() + seconds
+        while not self._halt.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            if self.stop_event.is_set():
+                return
+            self._halt.wait(min(left, 0.25))
+
+    def run(self, jobs: Sequence[Job], execute: Execute) -> RunResult:
+        self._halt = threading.Event()
+        return _Run(self, list(jobs), execute).run()
+
+
+class _Run:
+    def __init__(self, engine: Engine, jobs: list[Job], execute: Execute) -> None:
+        self.e = engine
+        self.s = engine.settings
+        self.jobs = jobs
+        self.execute = execute
+        self.clock = engine._clock
+        self.governor = engine.governor
+        self.journal = engine.journal
+        s = self.s
+        self.breaker = CircuitBreaker(
+            threshold=s.breaker_threshold,
+            cooldown=s.breaker_cooldown,
+            max_failed_probes=s.breaker_max_probes,
+            clock=engine._clock,
+        )
+        self.policy = RetryPolicy(
+            replace(s.retry, max_retries=s.max_retries, max_limit_wait=s.max_limit_wait),
+            clock=engine._clock,
+            sleep=engine.sleep,
+            random=engine._random,
+        )
+        self.stats = _Stats()
+        self.lock = threading.Lock()
+        self.stop_reason: StopReason | None = None
+        self.outcomes: dict[str, JobOutcome] = {}
+        self.results: queue.Queue[JobOutcome] = queue.Queue()
+        self.warnings: list[str] = []
+        self.index = {j.id: i for i, j in enumerate(jobs)}
+        self.by_id = {j.id: j for j in jobs}
+        self.dependents: dict[str, list[str]] = {j.id: [] for j in jobs}
+        self.waiting: dict[str, int] = {}
+        self._validate()
+        snap = self.governor.snapshot()
+        self.waited0 = snap.waited
+        self.hits0 = snap.limit_hits
+        self.reporter = (
+            ProgressReporter(engine._progress_sink, total=len(jobs), clock=engine._clock, interval=s.progress_interval)
+            if engine._progress_sink is not None
+            else None
+        )
+        self.in_flight = 0
+        self.peak = 0
+        self.finished = 0
+        self.next_checkpoint = s.checkpoint_every if s.checkpoint_every > 0 else 0
+
+    # -- graph -----------------------------------------------------------------------------------------------
+
+    def _validate(self) -> None:
+        if len(self.by_id) != len(self.jobs):
+            dupes = sorted(i for i, n in Counter(j.id for j in self.jobs).items() if n > 1)
+            raise ValueError(f"duplicate job ids: {', '.join(dupes)}")
+        for j in self.jobs:
+            deps = set(j.deps)
+            if j.id in deps:
+                raise ValueError(f"job {j.id} depends on itself")
+            unknown = sorted(deps - self.by_id.keys())
+            if unknown:
+                raise ValueError(f"job {j.id} depends on unknown job(s): {', '.join(unknown)}")
+            self.waiting[j.id] = len(deps)
+            for d in sorted(deps):
+                self.dependents[d].append(j.id)
+        # Kahn: anything left over sits on a cycle.
+        left = dict(self.waiting)
+        free = [jid for jid, n in left.items() if n == 0]
+        seen = 0
+        while free:
+            jid = free.pop()
+            seen += 1
+            for d in self.dependents[jid]:
+                left[d] -= 1
+                if left[d] == 0:
+                    free.append(d)
+        if seen != len(self.jobs):
+            cyclic = sorted(jid for jid, n in left.items() if n > 0)
+            raise ValueError(f"dependency cycle among jobs: {', '.join(cyclic[:20])}")
+
+    # -- stopping --------------------------------------------------------------------------------------------
+
+    def request_stop(self, reason: StopReason) -> None:
+        with self.lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+        self.e._halt.set()
+
+    def halted(self) -> bool:
+        if self.e._halt.is_set():
+            return True
+        if self.e.stop_event.is_set():
+            self.request_stop(StopReason.SIGNAL)
+            return True
+        return False
+
+    def _check_deadline(self) -> bool:
+        d = self.s.deadline
+        if d is not None and self.clock() >= d:
+            self.request_stop(StopReason.DEADLINE)
+            return True
+        return False
+
+    # -- main loop -------------------------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        started = self.clock()
+        ready: list[tuple[int, int, str]] = []
+        for j in self.jobs:
+            if self.journal is not None:
+                self.journal.append("planned", j.id, label=j.label or None, deps=list(j.deps) or None)
+            if self.waiting[j.id] == 0:
+                heapq.heappush(ready, (j.order, self.index[j.id], j.id))
+        if self.reporter is not None:
+            self.reporter.start(f"up to {self.s.max_concurrency} at once")
+        pool = _pool(self.s.max_concurrency)
+        try:
+            while True:
+                if not self.halted() and not self._check_deadline():
+                    cap = min(self.s.max_concurrency, self.governor.effective_concurrency)
+                    while ready and self.in_flight < cap:
+                        _, _, jid = heapq.heappop(ready)
+                        self.in_flight += 1
+                        self.peak = max(self.peak, self.in_flight)
+                        pool.submit(self._work, self.by_id[jid])
+                if self.in_flight == 0:
+                    break
+                try:
+                    outcome = self.results.get(timeout=self.e._poll)
+                except queue.Empty:
+                    self._progress()
+                    continue
+                self.in_flight -= 1
+                self._finish(outcome, ready)
+        except BaseException:
+            self.request_stop(StopReason.SIGNAL)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return self._result(started)
+
+    def _finish(self, outcome: JobOutcome, ready: list[tuple[int, int, str]]) -> None:
+        job = outcome.job
+        self.outcomes[job.id] = outcome
+        if outcome.status is JobStatus.NOT_RUN:
+            self._progress()
+            return  # its dependents stay undecided and end as not_run
+        self.finished += 1
+        if outcome.status is JobStatus.SUCCEEDED:
+            for d in self.dependents[job.id]:
+                self.waiting[d] -= 1
+                if self.waiting[d] == 0 and d not in self.outcomes:
+                    dj = self.by_id[d]
+                    heapq.heappush(ready, (dj.order, self.index[d], d))
+        elif outcome.status is JobStatus.FAILED:
+            assert outcome.failure is not None
+            self._skip_dependents(job.id, f"dependency {job.id} failed ({outcome.failure.cls})")
+            if self.s.stop_on_error:
+                self.request_stop(StopReason.STOP_ON_ERROR)
+        self._maybe_checkpoint()
+        self._progress()
+
+    def _skip_dependents(self, root: str, why: str) -> None:
+        stack = [(d, why) for d in self.dependents[root]]
+        while stack:
+            jid, reason = stack.pop()
+            if jid in self.outcomes:
+                continue
+            self.outcomes[jid] = JobOutcome(self.by_id[jid], JobStatus.SKIPPED, reason=reason)
+            self.finished += 1
+            if self.journal is not None:
+                self.journal.append("skipped", jid, message=reason)
+            stack.extend((d, f"dependency {jid} was skipped ({reason})") for d in self.dependents[jid])
+
+    # -- worker ----------------------------------------------------------------------------------------------
+
+    def _work(self, job: Job) -> None:
+        try:
+            outcome = self._attempts(job)
+        except BaseException as exc:  # an engine bug must not leave the scheduler waiting forever
+            failure = Failure(FailureClass.BUG, None, f"engine error: {type(exc).__name__}: {exc}")
+            outcome = JobOutcome(job, JobStatus.FAILED, failure=failure, reason="engine-error")
+            self.results.put(outcome)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self.results.put(outcome)
+
+    def _attempts(self, job: Job) -> JobOutcome:
+        probe = [False]
+        last = [0]
+
+        def before_attempt(attempt: Attempt) -> None:
+            self._gate(job, attempt, probe)
+            last[0] = attempt.number
+            if self.journal is not None:
+                self.journal.append("started", job.id, attempt=attempt.number)
+
+        def after_attempt(attempt: Attempt, failure: Failure | None) -> None:
+            was_probe, probe[0] = probe[0], False
+            if failure is None:
+                self.breaker.record_success(probe=was_probe)
+                return
+            self.breaker.record_failure(failure.cls, probe=was_probe)
+            if self.breaker.state is BreakerState.TRIPPED:
+                self.request_stop(StopReason.BREAKER)
+
+        def before_sleep(notice: RetryNotice) -> None:
+            f = notice.failure
+            with self.stats.lock:
+                self.stats.retries[f.cls.value] += 1
+            self.governor.record_wait(f"retry:{f.cls.value}", notice.delay)
+            if f.cls in LIMIT_CLASSES:
+                self.governor.on_failure(f, until=self.clock() + notice.delay)
+            if self.journal is not None:
+                self.journal.append(
+                    "failed",
+                    job.id,
+                    attempt=notice.attempt,
+                    final=False,
+                    retry_in=round(notice.delay, 3),
+                    **_failure_fields(f),
+                )
+
+        try:
+            value = self.policy.call(
+                lambda attempt: self.execute(job, attempt),
+                writes=job.writes,
+                before_attempt=before_attempt,
+                after_attempt=after_attempt,
+                before_sleep=before_sleep,
+                halted=self.halted,
+                deadline=self.s.deadline,
+            )
+        except GaveUp as g:
+            if g.stop_run is not None:
+                self.request_stop(g.stop_run)
+            if g.failure.fatal_for_run:
+                self.request_stop(StopReason.AUTH)
+            if self.journal is not None:
+                self.journal.append(
+                    "failed",
+                    job.id,
+                    attempt=g.attempts,
+                    final=True,
+                    reason=g.reason,
+                    **_failure_fields(g.failure),
+                )
+            return JobOutcome(job, JobStatus.FAILED, failure=g.failure, attempts=g.attempts, reason=g.reason)
+        except _Halted as h:
+            prev = h.attempt.previous
+            if prev is None:
+                return JobOutcome(job, JobStatus.NOT_RUN, reason=self._not_run_reason())
+            n = h.attempt.number - 1
+            if self.journal is not None:
+                self.journal.append("failed", job.id, attempt=n, final=True, reason="halted", **_failure_fields(prev))
+            return JobOutcome(job, JobStatus.FAILED, failure=prev, attempts=n, reason="halted")
+        if self.journal is not None:
+            self.journal.append("done", job.id, attempt=last[0], result=value)
+        return JobOutcome(job, JobStatus.SUCCEEDED, result=value, attempts=last[0])
+
+    def _gate(self, job: Job, attempt: Attempt, probe: list[bool]) -> None:
+        """Wait until this attempt may send: stop/deadline, limit pause or reserve, write pacing, breaker."""
+        token_taken = False
+        while True:
+            if self.halted() or self._check_deadline():
+                raise _Halted(attempt)
+            until, why = self.governor.ready_at()
+            if why is not None:
+                self._wait_until(until, why, attempt, limit=True)
+                continue
+            if job.creates_content and not token_taken:
+                token_taken = True
+                delay = self.governor.reserve_write()
+                if delay > 0.001:  # an effectively unpaced rate (e.g. 1e9/min) is not worth a sleep call
+                    self._wait_until(self.clock() + delay, WaitReason.WRITE_PACING, attempt, limit=False)
+                    continue
+            permit = self.breaker.acquire()
+            if permit.tripped:
+                self.request_stop(StopReason.BREAKER)
+                raise _Halted(attempt)
+            if not permit.allowed:
+                assert permit.retry_at is not None
+                self._wait_until(permit.retry_at, WaitReason.BREAKER, attempt, limit=False)
+                continue
+            probe[0] = permit.probe
+            return
+
+    def _wait_until(self, until: float, why: WaitReason, attempt: Attempt, *, limit: bool) -> None:
+        seconds = until - self.clock()
+        if seconds <= 0:
+            return
+        if limit and seconds > self.s.max_limit_wait:
+            self.request_stop(StopReason.RATE_LIMIT)
+            raise _Halted(attempt)
+        if self.s.deadline is not None and until > self.s.deadline:
+            self.request_stop(StopReason.DEADLINE)
+            raise _Halted(attempt)
+        self.governor.record_wait(why.value, seconds)
+        self.e.sleep(seconds)
+
+    # -- reporting -------------------------------------------------------------------------------------------
+
+    def _not_run_reason(self) -> str:
+        return f"the run stopped ({self.stop_reason or 'stop'}) before it started"
+
+    def _counts(self) -> dict[str, int]:
+        c = Counter(o.status.value for o in self.outcomes.values())
+        return {
+            "total": len(self.jobs),
+            **{st.value: c.get(st.value, 0) for st in JobStatus},
+        }
+
+    def _summary(self, *, final: bool) -> dict[str, Any]:
+        def ids(status: JobStatus) -> list[str]:
+            return [j.id for j in self.jobs if (o := self.outcomes.get(j.id)) is not None and o.status is status]
+
+        return {
+            "final": final,
+            "counts": self._counts(),
+            "done": ids(JobStatus.SUCCEEDED),
+            "failed": ids(JobStatus.FAILED),
+            "skipped": ids(JobStatus.SKIPPED),
+            "stopped_reason": self.stop_reason.value if self.stop_reason else None,
+        }
+
+    def _maybe_checkpoint(self) -> None:
+        if self.next_checkpoint and self.finished >= self.next_checkpoint:
+            while self.next_checkpoint <= self.finished:
+                self.next_checkpoint += self.s.checkpoint_every
+            self._checkpoint(final=False)
+
+    def _checkpoint(self, *, final: bool) -> None:
+        summary = self._summary(final=final)
+        try:
+            if self.journal is not None:
+                self.journal.checkpoint(summary)
+            if self.e._on_checkpoint is not None:
+                self.e._on_checkpoint(summary)
+        except Exception as exc:  # a failed upload/write must not abandon jobs in flight
+            self.warnings.append(f"checkpoint failed: {type(exc).__name__}: {exc}")
+
+    def _waited(self) -> dict[str, float]:
+        now = self.governor.snapshot().waited
+        out = {k: v - self.waited0.get(k, 0.0) for k, v in now.items()}
+        return {k: round(v, 3) for k, v in sorted(out.items()) if v > 0}
+
+    def _snapshot(self) -> ProgressSnapshot:
+        c = self._counts()
+        with self.stats.lock:
+            retries = sum(self.stats.retries.values())
+        return ProgressSnapshot(
+            total=len(self.jobs),
+            succeeded=c[JobStatus.SUCCEEDED.value],
+            failed=c[JobStatus.FAILED.value],
+            skipped=c[JobStatus.SKIPPED.value],
+            retries=retries,
+            in_flight=self.in_flight,
+            writes_per_minute=self.governor.writes_per_minute,
+            limit_wait=sum(v for k, v in self._waited().items() if is_limit_wait(k)),
+            concurrency=self.governor.effective_concurrency,
+        )
+
+    def _progress(self) -> None:
+        if self.reporter is not None:
+            self.reporter.update(self._snapshot())
+
+    def _result(self, started: float) -> RunResult:
+        for j in self.jobs:
+            if j.id not in self.outcomes:
+                blocked = [
+                    d for d in j.deps if d not in self.outcomes or self.outcomes[d].status is not JobStatus.SUCCEEDED
+                ]
+                why = f"dependency {blocked[0]} did not run" if blocked else self._not_run_reason()
+                self.outcomes[j.id] = JobOutcome(j, JobStatus.NOT_RUN, reason=why)
+        ordered = {j.id: self.outcomes[j.id] for j in self.jobs}
+        self.outcomes = ordered
+        if self.stop_reason is not None and self.journal is not None:
+            not_run = [j.id for j in self.jobs if ordered[j.id].status is JobStatus.NOT_RUN]
+            self.journal.append("stopped", reason=self.stop_reason.value, not_run=not_run)
+        if self.journal is not None or self.e._on_checkpoint is not None:
+            self._checkpoint(final=True)
+        waited = self._waited()
+        snap = self.governor.snapshot()
+        failed_retryably = any(
+            o.status is JobStatus.FAILED and o.failure is not None and o.failure.retryable for o in ordered.values()
+        )
+        any_not_run = any(o.status is JobStatus.NOT_RUN for o in ordered.values())
+        with self.stats.lock:
+            retries = dict(sorted(self.stats.retries.items()))
+        result = RunResult(
+            outcomes=ordered,
+            stopped_reason=self.stop_reason,
+            resumable=self.stop_reason is not None or failed_retryably or any_not_run,
+            counts=self._counts(),
+            retries=sum(retries.values()),
+            retries_by_class=retries,
+            waited=waited,
+            limit_wait=round(sum(v for k, v in waited.items() if is_limit_wait(k)), 3),
+            limit_hits=snap.limit_hits - self.hits0,
+            peak_concurrency=self.peak,
+            final_concurrency=snap.effective_concurrency,
+            final_writes_per_minute=snap.writes_per_minute,
+            elapsed=round(self.clock() - started, 3),
+            breaker_state=self.breaker.state.value,
+            warnings=tuple(self.warnings),
+        )
+        if self.reporter is not None:
+            self.reporter.finish(self._snapshot(), result.stopped_reason)
+        return result
+
+
+def _failure_fields(f: Failure) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "class": f.cls.value,
+        "status": f.status,
+        "message": f.message,
+        "retryable": f.retryable,
+        "outcome_unknown": f.outcome_unknown,
+    }
+    return fields
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine-worker")

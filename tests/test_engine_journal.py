@@ -1,0 +1,170 @@
+"""The JSON-lines journal, its checkpoint file, and reading it back after a hard kill."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from batch_action.engine.journal import Journal, load_journal
+
+NOW = 1_700_000_000.0
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def test_entries_are_single_flushed_lines(tmp_path: Path) -> None:
+    p = tmp_path / "journal.jsonl"
+    j = Journal(p, clock=lambda: NOW)
+    j.append("started", "create:task:a", attempt=1)
+    # Flushed at once: another reader sees the line before close.
+    assert lines(p) == [{"t": NOW, "event": "started", "job": "create:task:a", "attempt": 1}]
+    j.append("done", "create:task:a", attempt=1, result={"number": 12}, message=None)
+    j.close()
+    assert lines(p)[1] == {
+        "t": NOW,
+        "event": "done",
+        "job": "create:task:a",
+        "attempt": 1,
+        "result": {"number": 12},
+    }
+
+
+def test_unknown_event_rejected(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.jsonl") as j, pytest.raises(ValueError):
+        j.append("exploded", "x")
+
+
+def test_non_json_results_do_not_break_the_journal(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    with Journal(p) as j:
+        j.append("done", "x", result={"labels": {"b", "a"}, "obj": object()})
+    entry = lines(p)[0]
+    result = entry["result"]
+    assert isinstance(result, dict)
+    assert result["labels"] == ["a", "b"]
+    assert str(result["obj"]).startswith("<object")
+
+
+def test_thread_safe_appends_never_interleave(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    j = Journal(p)
+
+    def writer(k: int) -> None:
+        for i in range(200):
+            j.append("started", f"job-{k}-{i}", attempt=1, message="x" * 200)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    j.close()
+    assert len(lines(p)) == 800
+
+
+def test_checkpoint_written_atomically_next_to_the_journal(tmp_path: Path) -> None:
+    p = tmp_path / "out" / "journal.jsonl"
+    j = Journal(p, clock=lambda: NOW)
+    j.checkpoint({"final": False, "counts": {"succeeded": 2}, "done": ["a", "b"]})
+    cp = json.loads((tmp_path / "out" / "checkpoint.json").read_text())
+    assert cp == {"t": NOW, "final": False, "counts": {"succeeded": 2}, "done": ["a", "b"]}
+    assert not (tmp_path / "out" / "checkpoint.json.tmp").exists()
+    assert lines(p)[-1]["event"] == "checkpoint"
+    j.close()
+
+
+def test_load_journal_classifies_every_job(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    with Journal(p) as j:
+        for job in ("a", "b", "c", "d", "e", "f"):
+            j.append("planned", job)
+        j.append("started", "a", attempt=1)
+        j.append("done", "a", attempt=1, result={"number": 1})
+        j.append("started", "b", attempt=1)
+        j.append(
+            "failed",
+            "b",
+            attempt=1,
+            final=False,
+            retryable=True,
+            outcome_unknown=True,
+            **{"class": "timeout"},
+        )
+        j.append("started", "b", attempt=2)
+        j.append("done", "b", attempt=2, result={"number": 2})
+        j.append("started", "c", attempt=1)
+        j.append("failed", "c", attempt=1, final=True, retryable=False, message="Not Found", **{"class": "item"})
+        j.append("skipped", "d", message="dependency c failed (item)")
+        j.append("started", "e", attempt=1)  # then the process died
+        j.append("stopped", reason="signal")
+    st = load_journal(p)
+    assert st.planned == ["a", "b", "c", "d", "e", "f"]
+    assert st.done == {"a": {"number": 1}, "b": {"number": 2}}
+    assert set(st.failed) == {"c"} and st.failed["c"].cls == "item" and st.failed["c"].message == "Not Found"
+    assert st.skipped == {"d": "dependency c failed (item)"}
+    assert set(st.unfinished) == {"e"} and st.unfinished["e"].attempt == 1
+    assert st.not_started == ["f"]
+    assert st.stopped_reason == "signal"
+
+
+def test_killed_during_a_retry_sleep_is_unfinished_with_the_failure(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    with Journal(p) as j:
+        j.append("planned", "x")
+        j.append("started", "x", attempt=1)
+        j.append("failed", "x", attempt=1, final=False, retryable=True, outcome_unknown=True, **{"class": "server"})
+    st = load_journal(p)
+    last = st.unfinished["x"].last_failure
+    assert last is not None and last.outcome_unknown and last.cls == "server"
+
+
+def test_torn_last_line_is_tolerated_and_not_glued_to(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    with Journal(p) as j:
+        j.append("planned", "a")
+        j.append("started", "a", attempt=1)
+        j.append("done", "a", attempt=1, result={"number": 7})
+    with open(p, "a") as f:
+        f.write('{"t": 1, "event": "started", "job": "b", "att')  # hard kill mid-write
+    st = load_journal(p)
+    assert st.torn_lines == 1 and st.done == {"a": {"number": 7}} and "b" not in st.unfinished
+    # A resumed run appends to the same file: its first line must not be glued onto the torn one.
+    with Journal(p) as j:
+        j.append("started", "b", attempt=1)
+        j.append("done", "b", attempt=1, result={"number": 8})
+    st = load_journal(p)
+    assert st.torn_lines == 1
+    assert st.done == {"a": {"number": 7}, "b": {"number": 8}}
+
+
+def test_later_runs_win(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    with Journal(p) as j:
+        j.append("planned", "a")
+        j.append("started", "a", attempt=1)
+        j.append("failed", "a", attempt=1, final=True, retryable=True, **{"class": "server"})
+    with Journal(p) as j:
+        j.append("planned", "a")
+        j.append("started", "a", attempt=1)
+        j.append("done", "a", attempt=1, result=None)
+    st = load_journal(p)
+    assert st.done == {"a": None} and st.failed == {} and st.planned == ["a"]
+
+
+def test_missing_journal_is_empty(tmp_path: Path) -> None:
+    st = load_journal(tmp_path / "nope.jsonl")
+    assert st.planned == [] and st.done == {}
+
+
+def test_fsync_every_entry_option(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    with Journal(p, fsync_every_entry=True) as j:
+        j.append("planned", "a")
+    assert len(lines(p)) == 1
+    with pytest.raises(ValueError):
+        j.append("planned", "b")

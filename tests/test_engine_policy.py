@@ -1,0 +1,286 @@
+"""The tenacity-based retry policy: exact backoff per class, server-dictated waits, bounds. No sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import requests
+from github import GithubException
+from github.GithubException import RateLimitExceededException
+
+from batch_action.engine.failures import FailureClass
+from batch_action.engine.policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, StopReason
+
+NOW = 1_700_000_000.0
+SECONDARY_MSG = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+
+
+class FakeClock:
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(float(seconds), 6))
+        self.now += float(seconds)
+
+
+def policy(clock: FakeClock, *, r: float = 0.0, **settings: object) -> RetryPolicy:
+    return RetryPolicy(RetrySettings(**settings), clock=clock, sleep=clock.sleep, random=lambda: r)  # type: ignore[arg-type]
+
+
+def failing(errors: list[BaseException], result: object = "ok") -> tuple[Callable[[Attempt], object], list[Attempt]]:
+    """A callable that raises the given errors in turn, then returns `result`; it records its attempts."""
+    seen: list[Attempt] = []
+
+    def fn(attempt: Attempt) -> object:
+        seen.append(attempt)
+        if len(seen) <= len(errors):
+            raise errors[len(seen) - 1]
+        return result
+
+    return fn, seen
+
+
+def server_error(status: int = 502) -> GithubException:
+    return GithubException(status, {"message": "Server Error"}, {}, "Server Error")
+
+
+def conn_error() -> requests.ConnectionError:
+    return requests.ConnectionError("Connection aborted.")
+
+
+def secondary(headers: dict[str, str] | None = None) -> RateLimitExceededException:
+    return RateLimitExceededException(403, {"message": SECONDARY_MSG}, headers or {})
+
+
+def test_server_backoff_sequence_exact() -> None:
+    clock = FakeClock()
+    fn, seen = failing([server_error() for _ in range(5)])
+    assert policy(clock, max_retries=5).call(fn, writes=False) == "ok"
+    assert clock.sleeps == [2, 4, 8, 16, 32]
+    assert [a.number for a in seen] == [1, 2, 3, 4, 5, 6]
+    assert seen[0].previous is None
+    assert all(a.previous is not None and a.previous.cls is FailureClass.SERVER for a in seen[1:])
+
+
+def test_server_backoff_with_deterministic_jitter_and_cap() -> None:
+    clock = FakeClock()
+    fn, _ = failing([server_error() for _ in range(7)])
+    policy(clock, r=0.5, jitter=0.1, max_retries=7).call(fn, writes=False)
+    # raw 2,4,8,16,32,60(cap),60 each * 1.05, then capped at 60
+    assert clock.sleeps == [2.1, 4.2, 8.4, 16.8, 33.6, 60, 60]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [conn_error, lambda: requests.exceptions.ReadTimeout("read timed out")],
+    ids=["connection", "timeout"],
+)
+def test_connection_and_timeout_backoff_exact(make: Callable[[], BaseException]) -> None:
+    clock = FakeClock()
+    fn, _ = failing([make() for _ in range(6)])
+    policy(clock, max_retries=6).call(fn, writes=True)
+    assert clock.sleeps == [1, 2, 4, 8, 16, 30]
+
+
+def test_too_many_without_retry_after_backoff_exact() -> None:
+    clock = FakeClock()
+    err = GithubException(429, {"message": "Too Many Requests"}, {}, "Too Many Requests")
+    fn, _ = failing([err] * 6)
+    policy(clock, max_retries=6).call(fn, writes=True)
+    assert clock.sleeps == [5, 10, 20, 40, 80, 120]
+
+
+def test_too_many_honours_retry_after() -> None:
+    clock = FakeClock()
+    err = GithubException(429, {"message": "Too Many Requests"}, {"retry-after": "7"}, "Too Many Requests")
+    fn, _ = failing([err, err])
+    policy(clock).call(fn, writes=True)
+    assert clock.sleeps == [7, 7]
+
+
+def test_secondary_retry_after_honoured_with_limit_jitter() -> None:
+    clock = FakeClock()
+    fn, _ = failing([secondary({"retry-after": "60"})])
+    policy(clock, r=0.5, limit_jitter=1.0).call(fn, writes=True)
+    assert clock.sleeps == [60.5]
+
+
+def test_secondary_remaining_zero_waits_for_reset() -> None:
+    clock = FakeClock()
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 100)}
+    fn, _ = failing([secondary(headers)])
+    policy(clock).call(fn, writes=True)
+    assert clock.sleeps == [101]  # reset + 1 s margin
+
+
+def test_secondary_without_headers_waits_a_minute_then_exponential() -> None:
+    clock = FakeClock()
+    fn, _ = failing([secondary() for _ in range(5)])
+    policy(clock, max_retries=5, max_limit_wait=900).call(fn, writes=True)
+    assert clock.sleeps == [60, 120, 240, 480, 600]
+
+
+def test_primary_limit_waits_until_reset_plus_one() -> None:
+    clock = FakeClock()
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 300)}
+    fn, _ = failing([RateLimitExceededException(403, {"message": "API rate limit exceeded"}, headers)])
+    policy(clock).call(fn, writes=False)
+    assert clock.sleeps == [301]
+
+
+def test_primary_limit_too_far_stops_the_run_instead_of_sleeping() -> None:
+    clock = FakeClock()
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 3600)}
+    fn, seen = failing([RateLimitExceededException(403, {"message": "API rate limit exceeded"}, headers)])
+    with pytest.raises(GaveUp) as info:
+        policy(clock, max_limit_wait=900).call(fn, writes=False)
+    assert clock.sleeps == []
+    assert len(seen) == 1
+    assert info.value.reason == "limit-wait"
+    assert info.value.stop_run is StopReason.RATE_LIMIT
+    assert info.value.failure.cls is FailureClass.PRIMARY_LIMIT
+
+
+def test_primary_limit_past_the_deadline_stops_the_run() -> None:
+    clock = FakeClock()
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 300)}
+    fn, _ = failing([RateLimitExceededException(403, {"message": "API rate limit exceeded"}, headers)])
+    with pytest.raises(GaveUp) as info:
+        policy(clock).call(fn, writes=False, deadline=NOW + 120)
+    assert clock.sleeps == []
+    assert info.value.stop_run is StopReason.DEADLINE
+
+
+def test_ordinary_backoff_past_the_deadline_gives_up_the_job_only() -> None:
+    clock = FakeClock()
+    fn, _ = failing([server_error(), server_error()])
+    with pytest.raises(GaveUp) as info:
+        policy(clock).call(fn, writes=False, deadline=NOW + 3)
+    assert clock.sleeps == [2]
+    assert info.value.reason == "deadline" and info.value.stop_run is None
+
+
+def test_max_retries_bounds_attempts() -> None:
+    clock = FakeClock()
+    fn, seen = failing([server_error() for _ in range(10)])
+    with pytest.raises(GaveUp) as info:
+        policy(clock, max_retries=3).call(fn, writes=False)
+    assert len(seen) == 4
+    assert clock.sleeps == [2, 4, 8]
+    assert info.value.attempts == 4 and info.value.reason == "max-retries"
+
+
+def test_max_retries_zero_means_one_attempt() -> None:
+    clock = FakeClock()
+    fn, seen = failing([server_error()])
+    with pytest.raises(GaveUp):
+        policy(clock, max_retries=0).call(fn, writes=False)
+    assert len(seen) == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("exc", "cls"),
+    [
+        (GithubException(404, {"message": "Not Found"}, {}), FailureClass.ITEM),
+        (GithubException(422, {"message": "Validation Failed"}, {}), FailureClass.ITEM),
+        (GithubException(401, {"message": "Bad credentials"}, {}), FailureClass.AUTH),
+        (ValueError("bad"), FailureClass.BUG),
+    ],
+)
+def test_non_retryable_classes_are_not_retried(exc: BaseException, cls: FailureClass) -> None:
+    clock = FakeClock()
+    fn, seen = failing([exc])
+    with pytest.raises(GaveUp) as info:
+        policy(clock).call(fn, writes=True)
+    assert len(seen) == 1 and clock.sleeps == []
+    assert info.value.failure.cls is cls
+    assert info.value.reason == "not-retryable"
+    assert isinstance(info.value.__cause__, type(exc))
+
+
+def test_each_class_counts_its_own_backoff() -> None:
+    clock = FakeClock()
+    fn, _ = failing([server_error(), conn_error(), server_error(), conn_error()])
+    policy(clock).call(fn, writes=False)
+    assert clock.sleeps == [2, 1, 4, 2]
+
+
+def test_outcome_unknown_reaches_the_next_attempt() -> None:
+    clock = FakeClock()
+    fn, seen = failing([requests.exceptions.ReadTimeout("read timed out")], result={"number": 12})
+    assert policy(clock).call(fn, writes=True) == {"number": 12}
+    assert seen[1].previous is not None
+    assert seen[1].previous.outcome_unknown and seen[1].previous.cls is FailureClass.TIMEOUT
+
+
+def test_hooks_see_every_attempt_and_every_retry() -> None:
+    clock = FakeClock()
+    fn, _ = failing([server_error(), server_error()])
+    before: list[int] = []
+    after: list[tuple[int, str | None]] = []
+    notices: list[RetryNotice] = []
+    policy(clock).call(
+        fn,
+        writes=False,
+        before_attempt=lambda a: before.append(a.number),
+        after_attempt=lambda a, f: after.append((a.number, f.cls.value if f else None)),
+        before_sleep=notices.append,
+    )
+    assert before == [1, 2, 3]
+    assert after == [(1, "server"), (2, "server"), (3, None)]
+    assert [(n.attempt, n.delay) for n in notices] == [(1, 2.0), (2, 4.0)]
+
+
+def test_halt_means_no_new_sleep() -> None:
+    clock = FakeClock()
+    fn, seen = failing([server_error(), server_error()])
+    with pytest.raises(GaveUp) as info:
+        policy(clock).call(fn, writes=False, halted=lambda: len(seen) >= 1)
+    assert clock.sleeps == [] and len(seen) == 1
+    assert info.value.reason == "halted"
+    assert info.value.failure.retryable
+
+
+def test_halt_during_a_sleep_means_no_new_attempt() -> None:
+    clock = FakeClock()
+    stop = {"now": False}
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        stop["now"] = True  # the signal arrives while we sleep
+
+    fn, seen = failing([server_error(), server_error()])
+    p = RetryPolicy(RetrySettings(), clock=clock, sleep=sleep, random=lambda: 0.0)
+    with pytest.raises(GaveUp) as info:
+        p.call(fn, writes=False, halted=lambda: stop["now"])
+    assert len(seen) == 1 and clock.sleeps == [2]
+    assert info.value.reason == "halted" and info.value.attempts == 1
+
+
+def test_before_attempt_exception_propagates_unchanged() -> None:
+    class Abort(Exception):
+        pass
+
+    def gate(attempt: Attempt) -> None:
+        raise Abort
+
+    clock = FakeClock()
+    fn, seen = failing([])
+    with pytest.raises(Abort):
+        policy(clock).call(fn, writes=False, before_attempt=gate)
+    assert seen == []
+
+
+def test_delay_is_pure_given_random() -> None:
+    clock = FakeClock()
+    p = policy(clock)
+    from batch_action.engine.failures import classify
+
+    f = classify(server_error(), writes=False, now=NOW)
+    assert [p.delay(f, n, NOW) for n in (1, 2, 3, 10)] == [2, 4, 8, 60]
