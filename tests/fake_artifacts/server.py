@@ -226,9 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _dispatch
 
-    def _send(
-        self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -579,9 +577,7 @@ class FakeArtifactService:
             req = {_snake(k): v for k, v in raw.items()}  # both spellings; unknown fields are ignored
             run, job = self.tokens[token]
             if req.get("workflow_run_backend_id") != run:
-                raise _TwirpError(
-                    403, "workflow_run_backend_id does not match the token", "permission_denied"
-                )
+                raise _TwirpError(403, "workflow_run_backend_id does not match the token", "permission_denied")
             handler = getattr(self, f"_rpc_{method}")
             self._twirp_reply(h, handler(req, job))
         except _TwirpError as err:
@@ -611,9 +607,7 @@ class FakeArtifactService:
 
     def _own_job(self, req: Mapping[str, Any], job: str) -> None:
         if req.get("workflow_job_run_backend_id") != job:
-            raise _TwirpError(
-                403, "workflow_job_run_backend_id does not match the token", "permission_denied"
-            )
+            raise _TwirpError(403, "workflow_job_run_backend_id does not match the token", "permission_denied")
 
     def _rpc_CreateArtifact(self, req: Mapping[str, Any], job: str) -> dict[str, Any]:
         self._own_job(req, job)
@@ -727,33 +721,21 @@ class FakeArtifactService:
         match = _BLOB_PATH.match(rec.path)
         sig = (rec.query.get("sig") or [""])[0]
         grant = self._grants.get(sig)
-        if (
-            not match
-            or not sig
-            or not rec.query.get("se")
-            or grant is None
-            or grant.blob_key != match.group(1)
-        ):
+        if not match or not sig or not rec.query.get("se") or grant is None or grant.blob_key != match.group(1):
             h._send(403, _azure_error("AuthenticationFailed", "Signature did not match"), "application/xml")
             return
         if grant.expired:
-            h._send(
-                403, _azure_error("AuthenticationFailed", "Signed expiry time has passed"), "application/xml"
-            )
+            h._send(403, _azure_error("AuthenticationFailed", "Signed expiry time has passed"), "application/xml")
             return
         blob = self.blobs.get(grant.blob_key)
         if blob is None:
-            h._send(
-                404, _azure_error("BlobNotFound", "The specified blob does not exist."), "application/xml"
-            )
+            h._send(404, _azure_error("BlobNotFound", "The specified blob does not exist."), "application/xml")
             return
         if h.command == "PUT" and "w" in grant.permissions:
             self._blob_put(h, rec, blob, comp)
         elif h.command in ("GET", "HEAD") and "r" in grant.permissions:
             if blob.data is None:
-                h._send(
-                    404, _azure_error("BlobNotFound", "The specified blob does not exist."), "application/xml"
-                )
+                h._send(404, _azure_error("BlobNotFound", "The specified blob does not exist."), "application/xml")
             else:
                 h._send(200, blob.data, blob.content_type, {"x-ms-blob-type": "BlockBlob"})
         else:
@@ -806,9 +788,7 @@ class FakeArtifactService:
                 return bad("MissingRequiredHeader", "x-ms-blob-type: BlockBlob is required")
             blob.data = rec.body
             blob.content_type = (
-                rec.header("x-ms-blob-content-type")
-                or rec.header("Content-Type")
-                or "application/octet-stream"
+                rec.header("x-ms-blob-content-type") or rec.header("Content-Type") or "application/octet-stream"
             )
         else:
             return bad("InvalidQueryParameterValue", f"unsupported comp={comp}")
@@ -888,9 +868,7 @@ class FakeArtifactService:
         link = f"{self.api_url}{rec.path}?"
         rels = [("next", page + 1)] if page < last else []
         rels += [("last", last)] if page < last else [("first", 1)]
-        headers = {
-            "Link": ", ".join(f'<{link}{urlencode({**query, "page": n})}>; rel="{r}"' for r, n in rels)
-        }
+        headers = {"Link": ", ".join(f'<{link}{urlencode({**query, "page": n})}>; rel="{r}"' for r, n in rels)}
         h._send(200, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
 
     def _rest_zip(self, h: _Handler, artifact_id: int) -> None:

@@ -429,9 +429,7 @@ class FakeGitHub:
         with self._lock:
             return list(self._records)
 
-    def count(
-        self, method: str | None = None, path_regex: str | None = None, status: int | None = None
-    ) -> int:
+    def count(self, method: str | None = None, path_regex: str | None = None, status: int | None = None) -> int:
         pattern = re.compile(path_regex) if path_regex is not None else None
         with self._lock:
             return sum(
@@ -989,18 +987,14 @@ class FakeGitHub:
         if issue is None:
             return _not_found()
         items = [self._by_id[b][1] for b in issue.blockers]
-        return self._page(
-            repo, f"/repos/{repo.full_name}/issues/{number}/dependencies/blocked_by", query, items
-        )
+        return self._page(repo, f"/repos/{repo.full_name}/issues/{number}/dependencies/blocked_by", query, items)
 
     def _list_blocking(self, repo: _Repo, number: str, *, query: dict[str, str], **_: Any) -> _Reply:
         issue = repo.issues.get(int(number))
         if issue is None:
             return _not_found()
         items = [self._by_id[b][1] for b in issue.blocking]
-        return self._page(
-            repo, f"/repos/{repo.full_name}/issues/{number}/dependencies/blocking", query, items
-        )
+        return self._page(repo, f"/repos/{repo.full_name}/issues/{number}/dependencies/blocking", query, items)
 
     def _add_blocked_by(self, repo: _Repo, number: str, *, body: Any, **_: Any) -> _Reply:
         issue = repo.issues.get(int(number))
@@ -1012,9 +1006,7 @@ class FakeGitHub:
         if bid == issue.id:
             return _validation("Issue", "issue_id", "invalid", "Issue cannot be blocked by itself")
         if bid in issue.blockers:
-            return _validation(
-                "Issue", "issue_id", "already_exists", "Issue is already blocked by this issue"
-            )
+            return _validation("Issue", "issue_id", "already_exists", "Issue is already blocked by this issue")
         issue.blockers.append(bid)
         self._by_id[bid][1].blocking.append(issue.id)
         return _Reply(201, self._issue_json(repo, issue))
@@ -1056,9 +1048,7 @@ class FakeGitHub:
             rels += [f'{link(page - 1)}; rel="prev"', f'{link(1)}; rel="first"']
         return _Reply(200, data, {"link": ", ".join(rels)} if rels else {})
 
-    def _new_issue(
-        self, repo: _Repo, title: str, body: str | None, labels: list[str], *, is_pr: bool
-    ) -> _Issue:
+    def _new_issue(self, repo: _Repo, title: str, body: str | None, labels: list[str], *, is_pr: bool) -> _Issue:
         number = repo.next_number
         repo.next_number += 1
         now = time.time()
