@@ -36,6 +36,7 @@ from batch_action.publish import Publisher
 from batch_action.replay import locate_checkpoint, plan_replay, registry_seed
 from batch_action.report.files import write_json, write_text
 from batch_action.report.markdown import plan_lines, render_report
+from batch_action.report.performance import peak_rss_mib, performance_data, performance_markdown
 from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
@@ -194,6 +195,17 @@ def finish(
     kinds = {key: doc.kind.value for key, doc in prepared.graph.documents.items()}
     mermaid = prepared.graph.mermaid(outcome.outcomes or None)
     overflow = [f"{a.level}: {a.file or ''}:{a.line or ''} {a.message}" for a in io.overflow]
+    performance = performance_data(
+        phases=phases.seconds,
+        requests=outcome.extra.get("requests", {}),
+        engine=outcome.extra.get("engine"),
+        counts=outcome.counts,
+        items=len(prepared.graph.documents),
+        configured={"max_concurrency": settings.max_concurrency, "writes_per_minute": settings.writes_per_minute},
+        peak_rss=peak_rss_mib(),
+    )
+    outcome.extra["performance"] = performance
+    sections = [*(sections or []), performance_markdown(performance)]
     report = render_report(
         title=title,
         headline=headline,
@@ -204,7 +216,7 @@ def finish(
         skipped=prepared.tree.skipped,
         mermaid=mermaid,
         failures=outcome.failures,
-        sections=sections or [],
+        sections=sections,
         overflow=overflow,
     )
     out = settings.output_dir
@@ -301,6 +313,7 @@ def run(
     checkpoint_files = {
         name: settings.output_dir / name for name in (JOURNAL_FILE, SUMMARY_FILE, STATE_FILE, "plan.json")
     }
+
     def upload_checkpoint(_summary: Mapping[str, Any]) -> None:
         publisher.checkpoint(checkpoint_files, final=False)
 
@@ -309,7 +322,7 @@ def run(
     sections: list[str] = []
     replayed: Outcome | None = None
     try:
-        folder = locate_checkpoint(settings, io, artifacts, settings.output_dir)
+        folder = locate_checkpoint(settings, io, artifacts, settings.output_dir, env)
         if folder is not None:
             with io.group("Replay"), phases.timed("replay"):
                 replayed = replay_checkpoint(settings, io, folder, prepared, tracker, engine)
@@ -435,7 +448,9 @@ def replay_checkpoint(
         registry.put(key, number, id_)
     plan = Plan(todo.operations, [], [], {})
     result = (
-        run_operations(settings, io, plan, stored.specs, {}, tracker, engine, registry) if todo.operations else None
+        run_operations(settings, io, plan, stored.specs, {}, tracker, engine, registry, verify_links=True)
+        if todo.operations
+        else None
     )
     outcome = summarise(plan, result, unchanged=0, unreadable=0, skipped=0)
     outcome.extra.update(
@@ -492,6 +507,8 @@ def run_operations(
     tracker: IssueTracker,
     engine: Engine,
     registry: IssueRegistry,
+    *,
+    verify_links: bool = False,
 ) -> RunResult:
     applier = Applier(
         plan,
@@ -499,6 +516,7 @@ def run_operations(
         tracker,
         registry,
         lambda path: source_url(settings.server_url, settings.repository, path),
+        verify_links=verify_links,
     )
     jobs = jobs_for(plan, order)
     with io.group(f"Apply: {len(jobs)} operations"):

@@ -36,9 +36,18 @@ class ReplayPlan:
 
 
 def locate_checkpoint(
-    settings: Settings, io: ActionsIO, client: ArtifactClient | None, workdir: Path | None = None
+    settings: Settings,
+    io: ActionsIO,
+    client: ArtifactClient | None,
+    workdir: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Path | None:
-    """The folder of the checkpoint to replay, or None (with a log line saying why)."""
+    """The folder of the checkpoint to replay, or None (with a log line saying why).
+
+    `env` is the runner's environment: a run id names a run of this workflow, so its artifacts are listed on the
+    runner's API (GITHUB_API_URL) in the workflow's repository (GITHUB_REPOSITORY), which need not be the sync's
+    target (`api-url`, `repository`). Without them (a local run) the target's are used.
+    """
     replay = settings.replay.strip()
     if not replay:
         return None
@@ -61,7 +70,10 @@ def locate_checkpoint(
         io.log(f"replay: resuming from {name} of attempt {settings.run_attempt - 1}")
         return dest
     if replay.isdigit():
-        return _from_run(settings, io, replay, dest)
+        env = env or {}
+        api_url = (env.get("GITHUB_API_URL") or settings.api_url).rstrip("/")
+        repository = env.get("GITHUB_REPOSITORY") or settings.repository
+        return _from_run(settings, io, replay, dest, api_url, repository)
     folder = (settings.workspace / replay).resolve()
     if not folder.is_dir():
         raise FileNotFoundError(f"replay: {replay!r} is neither 'auto', a run id, nor a folder")
@@ -69,14 +81,12 @@ def locate_checkpoint(
     return folder
 
 
-def _from_run(settings: Settings, io: ActionsIO, run_id: str, dest: Path) -> Path | None:
+def _from_run(settings: Settings, io: ActionsIO, run_id: str, dest: Path, api_url: str, repository: str) -> Path | None:
     # The failed run may have been a re-run attempt: try its newest attempt's name first.
     names = [artifact_name(settings.artifact_name, "checkpoint", n) for n in range(5, 0, -1)]
     for name in names:
         try:
-            download_run_artifact(
-                settings.api_url, settings.repository, settings.token, run_id, name, dest, mask=io.mask
-            )
+            download_run_artifact(api_url, repository, settings.token, run_id, name, dest, mask=io.mask)
         except ArtifactNotFoundError:
             continue
         io.log(f"replay: resuming from {name} of run {run_id}")
@@ -100,10 +110,22 @@ def plan_replay(stored: StoredState, journal: JournalState, observed: Observed) 
         spec = stored.specs.get(op.key)
         remote = observed.issues.get(op.key)
         now_digest = observed.digests.get(op.key)
-        if op.action is Action.CREATE and remote is not None:
+        if op.action is Action.CREATE and remote is not None and spec is not None:
             # The create landed (its response was lost, or the run died right after it).
-            (result.landed if now_digest == (spec.digest if spec else None) else result.superseded).append(op.id)
+            if now_digest != spec.digest:
+                result.superseded.append(op.id)
+                continue
+            result.landed.append(op.id)
+            if spec.closed and remote.state == "open":  # died between the create and its closing PATCH
+                kept[op.id] = Operation(
+                    op.id, Action.UPDATE, op.key, op.path, op.deps, number=remote.number, reason="finish closing"
+                )
             continue
+        if op.action is Action.LINK_PARENT and remote is not None and op.target is not None:
+            parent = observed.issues.get(op.target)
+            if parent is not None and remote.parent_number == parent.number:
+                result.landed.append(op.id)
+                continue
         if op.action is Action.UPDATE and spec is not None:
             if now_digest == spec.digest:
                 result.landed.append(op.id)

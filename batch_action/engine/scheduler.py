@@ -258,6 +258,7 @@ class _Run:
         self.lock = threading.Lock()
         self.stop_reason: StopReason | None = None
         self.outcomes: dict[str, JobOutcome] = {}
+        self.status_counts: Counter[str] = Counter()  # of self.outcomes, kept as they are set: O(1) progress
         self.results: queue.Queue[JobOutcome] = queue.Queue()
         self.warnings: list[str] = []
         self.index = {j.id: i for i, j in enumerate(jobs)}
@@ -372,7 +373,7 @@ class _Run:
 
     def _finish(self, outcome: JobOutcome, ready: list[tuple[int, int, str]]) -> None:
         job = outcome.job
-        self.outcomes[job.id] = outcome
+        self._set_outcome(outcome)
         if outcome.status is JobStatus.NOT_RUN:
             self._progress()
             return  # its dependents stay undecided and end as not_run
@@ -397,7 +398,7 @@ class _Run:
             jid, reason = stack.pop()
             if jid in self.outcomes:
                 continue
-            self.outcomes[jid] = JobOutcome(self.by_id[jid], JobStatus.SKIPPED, reason=reason)
+            self._set_outcome(JobOutcome(self.by_id[jid], JobStatus.SKIPPED, reason=reason))
             self.finished += 1
             if self.journal is not None:
                 self.journal.append("skipped", jid, message=reason)
@@ -535,8 +536,16 @@ class _Run:
     def _not_run_reason(self) -> str:
         return f"the run stopped ({self.stop_reason or 'stop'}) before it started"
 
+    def _set_outcome(self, outcome: JobOutcome) -> None:
+        old = self.outcomes.get(outcome.job.id)
+        if old is not None:
+            self.status_counts[old.status.value] -= 1
+        self.outcomes[outcome.job.id] = outcome
+        self.status_counts[outcome.status.value] += 1
+
     def _counts(self) -> dict[str, int]:
-        c = Counter(o.status.value for o in self.outcomes.values())
+        # Called after every finished job (progress): counting self.outcomes here made a run O(jobs²).
+        c = self.status_counts
         return {
             "total": len(self.jobs),
             **{st.value: c.get(st.value, 0) for st in JobStatus},
@@ -603,7 +612,7 @@ class _Run:
                     d for d in j.deps if d not in self.outcomes or self.outcomes[d].status is not JobStatus.SUCCEEDED
                 ]
                 why = f"dependency {blocked[0]} did not run" if blocked else self._not_run_reason()
-                self.outcomes[j.id] = JobOutcome(j, JobStatus.NOT_RUN, reason=why)
+                self._set_outcome(JobOutcome(j, JobStatus.NOT_RUN, reason=why))
         ordered = {j.id: self.outcomes[j.id] for j in self.jobs}
         self.outcomes = ordered
         if self.stop_reason is not None and self.journal is not None:

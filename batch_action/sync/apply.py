@@ -86,7 +86,12 @@ class Applier:
         tracker: IssueTracker,
         registry: IssueRegistry,
         source_url: Callable[[str], str],
+        *,
+        verify_links: bool = False,
     ) -> None:
+        """`verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
+        truth: a link made after it was written must not be sent twice)."""
+        self.verify_links = verify_links
         self.ops = {op.id: op for op in plan.operations}
         self.specs = specs
         self.tracker = tracker
@@ -138,6 +143,8 @@ class Applier:
     def _link_blocker(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         assert op.target is not None
         blocked, blocker = self._need(op.key), self._need(op.target)
+        if self.verify_links and any(i.id == blocker.id for i in self.tracker.list_blocked_by(blocked.number)):
+            return {"blocked": blocked.number, "blocker": blocker.number, "already": True}
         self.tracker.add_blocked_by(blocked.number, blocker.id)
         return {"blocked": blocked.number, "blocker": blocker.number}
 
@@ -149,7 +156,9 @@ class Applier:
         removed: list[int] = []
         if spec.parent:
             parent = self._need(spec.parent)
-            self.tracker.add_sub_issue(parent.number, me.id)
+            # Read first: a re-link often only lacks a blocker, and re-adding a parent link is a wasted POST.
+            if not any(child.id == me.id for child in self.tracker.list_sub_issues(parent.number)):
+                self.tracker.add_sub_issue(parent.number, me.id)
         wanted = {self._need(key).id: key for key in spec.blockers}
         current = {issue.id: issue for issue in self.tracker.list_blocked_by(me.number)}
         managed = self.registry.managed_ids()

@@ -117,7 +117,7 @@ def make_plan(
             continue
         links_changed = observed.links.get(key) != spec.links_digest
         # The body shows parent and blockers as #N links, so a links change rewrites the body too.
-        update = observed.digests.get(key) != spec.digest or links_changed
+        update = observed.digests.get(key) != spec.digest or links_changed or _never_closed(spec, remote)
         relink = links_changed or _links_look_wrong(spec, remote, observed)
         if update or relink:
             work.append((spec, remote, update, relink))
@@ -180,7 +180,7 @@ def make_plan(
                     spec.path,
                     label_dep + ref_deps,
                     number=remote.number,
-                    reason="file changed" if observed.digests.get(spec.key) else "adopt an existing issue",
+                    reason=_update_reason(spec, remote, observed),
                 )
             )
         outcome[spec.key] = "update" if update else "relink"
@@ -215,6 +215,24 @@ def make_plan(
             )
             outcome[key] = "close"
     return Plan(ops, unchanged, out_of_scope, outcome)
+
+
+def _never_closed(spec: IssueSpec, remote: RemoteIssue) -> bool:
+    """A done item whose issue was never closed: the run that created it stopped before the closing PATCH.
+
+    Issues are created open and closed by a second request; the marker written by the first already carries the
+    digest, so only the state tells. An issue a person reopened says `state_reason: reopened` and is left alone.
+    """
+    return spec.closed and remote.state == "open" and remote.state_reason is None
+
+
+def _update_reason(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> str:
+    digest = observed.digests.get(spec.key)
+    if not digest:
+        return "adopt an existing issue"
+    if digest == spec.digest and observed.links.get(spec.key) == spec.links_digest:
+        return "finish closing: the run that created the issue stopped before closing it"
+    return "file changed"
 
 
 def _links_look_wrong(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> bool:
