@@ -70,9 +70,11 @@ def performance_markdown(data: Mapping[str, Any]) -> str:
         f"| writes per minute (configured limit) | {data['writes_per_minute']} "
         f"({configured.get('writes_per_minute') or 'unpaced'}) |",
         f"| writes saved by change detection | {data['writes_saved_by_change_detection']} |",
-        f"| concurrency used (configured) | {engine.get('peak_concurrency', 0)} ({configured.get('max_concurrency')}) |",
+        f"| concurrency used (configured) | {engine.get('peak_concurrency', 0)} "
+        f"({configured.get('max_concurrency')}) |",
         f"| retries | {engine.get('retries', 0)} {_by(engine.get('retries_by_class'))} |",
-        f"| waited for rate limits | {engine.get('limit_wait_seconds', 0)} s, {data['limit_responses']} limit responses |",
+        f"| waited for rate limits | {engine.get('limit_wait_seconds', 0)} s, "
+        f"{data['limit_responses']} limit responses |",
         f"| latency p50 / p90 / p99 | {_latency(data['latency_seconds'])} |",
         f"| peak memory (RSS) | {data['peak_rss_mib']} MiB |",
         "",
