@@ -97,8 +97,13 @@ _STYLES = {
 }
 
 
-def _css(name: str) -> str:
-    return name if name in _STYLES else "task"
+# Planned actions (a dry run) take the colour of the outcome they would have.
+_ALIASES = {"create": "created", "update": "updated", "relink": "updated", "close": "closed"}
+
+
+def _css(outcome: str | None, kind: str) -> str:
+    name = _ALIASES.get(outcome or "", outcome or "")
+    return name if name in _STYLES else kind
 
 
 def _mermaid_label(text: str) -> str:
