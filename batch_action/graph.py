@@ -75,8 +75,8 @@ class TaskGraph:
             doc = self.documents[key]
             label = _mermaid_label(f"{doc.kind.value}: {doc.title}" if doc.kind is Kind.TASK else doc.title)
             shape = ("[[", "]]") if doc.kind is Kind.PRD else ("([", "])") if doc.kind is Kind.EPIC else ("[", "]")
-            css = (outcomes or {}).get(key) or doc.kind.value
-            lines.append(f'  {ids[key]}{shape[0]}"{label}"{shape[1]}:::{_css(css)}')
+            css = _css((outcomes or {}).get(key), doc.kind.value)
+            lines.append(f'  {ids[key]}{shape[0]}"{label}"{shape[1]}:::{css}')
         for source, target, data in sorted(self.graph.edges(data=True)):
             arrow = "-->" if data["kind"] == PARENT else "-.->|blocks|"
             lines.append(f"  {ids[source]} {arrow} {ids[target]}")
