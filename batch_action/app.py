@@ -279,8 +279,9 @@ def run(
 
     tracker = tracker_factory(settings, on_response) if (tracker_factory and settings.token) else None
     publisher = Publisher(
-        artifacts if settings.upload_artifacts else None,
+        artifacts,
         io,
+        enabled=settings.upload_artifacts,
         prefix=settings.artifact_name,
         attempt=settings.run_attempt,
         retention_days=settings.retention_days,

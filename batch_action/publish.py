@@ -33,8 +33,10 @@ class Publisher:
         prefix: str,
         attempt: int,
         retention_days: int | None,
+        enabled: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.enabled = enabled  # `upload-artifacts: false`: keep the files, say nothing
         self.client = client
         self.io = io
         self.prefix = prefix
@@ -49,6 +51,8 @@ class Publisher:
     def upload(self, part: str, files: Mapping[str, Path]) -> bool:
         name = artifact_name(self.prefix, part, self.attempt)
         present = {entry: path for entry, path in files.items() if path.is_file()}
+        if not self.enabled:
+            return False
         if self.client is None:
             if not self._noticed:
                 self._noticed = True
