@@ -91,7 +91,8 @@ class ProgressReporter:
             f"failed {snap.failed}",
             f"skipped {snap.skipped}",
             f"retries {snap.retries}",
-            f"writes {snap.writes_per_minute:.1f}/min",
+            # A rate no run reaches means pacing is off (writes-per-minute: 0).
+            "writes unpaced" if snap.writes_per_minute >= 1e6 else f"writes {snap.writes_per_minute:.1f}/min",
             f"limit waits {format_duration(snap.limit_wait)}",
         ]
         if final:
