@@ -28,7 +28,9 @@ def check(name: str, text: str) -> None:
 
 def test_example_dry_run_report(tmp_path: Path) -> None:
     env = {"GITHUB_WORKSPACE": str(ROOT), "RUNNER_TEMP": str(tmp_path)}
-    settings = load_settings(env, ["--dry-run", "--scope", "all", "--path", "examples/.claude", "--repository", "octo/repo"])
+    settings = load_settings(
+        env, ["--dry-run", "--scope", "all", "--path", "examples/.claude", "--repository", "octo/repo"]
+    )
     prepared = prepare(settings, ActionsIO(io.StringIO(), {}), Phases(), None)
     kinds = {key: doc.kind.value for key, doc in prepared.graph.documents.items()}
     report = render_report(
@@ -64,7 +66,12 @@ def test_performance_section() -> None:
                 {"method": "POST", "endpoint": "/repos/{o}/{r}/issues", "status": 403, "count": 1},
             ],
         },
-        engine={"peak_concurrency": 4, "retries": 1, "retries_by_class": {"secondary_limit": 1}, "limit_wait_seconds": 61.0},
+        engine={
+            "peak_concurrency": 4,
+            "retries": 1,
+            "retries_by_class": {"secondary_limit": 1},
+            "limit_wait_seconds": 61.0,
+        },
         counts={"created": 1000, "updated": 0, "closed": 0, "unchanged": 25, "failed": 0, "skipped": 3},
         items=1025,
         configured={"max_concurrency": 4, "writes_per_minute": 60},
