@@ -8,6 +8,7 @@ real ones.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -28,6 +29,7 @@ from batch_action.checkpoint import (
 )
 from batch_action.discovery import ChangeSet, discover_changes
 from batch_action.engine.journal import Journal, load_journal
+from batch_action.engine.policy import GaveUp, RetryPolicy, RetrySettings
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.graph import TaskGraph, build_graph
 from batch_action.model import Document, Problem, Severity
@@ -98,12 +100,38 @@ class Outcome:
     extra: dict[str, Any] = field(default_factory=dict)  # engine and performance figures
 
 
+class ReadRetries:
+    """The reads before the engine starts (the observe listing) under the same retry policy as every job.
+
+    A 5xx, a reset or a rate limit while listing is waited out and retried; a 401/403/404 is not, and `GaveUp`
+    reaches `run()`, which ends the run with one clear error instead of a traceback.
+    """
+
+    def __init__(
+        self, settings: Settings, sleep: Callable[[float], None] | None, stop_event: threading.Event | None
+    ) -> None:
+        self._stop = stop_event or threading.Event()
+        timebase = SkippingClock(sleep) if sleep is not None else None
+        self.policy = RetryPolicy(
+            RetrySettings(max_retries=settings.max_retries),
+            clock=timebase.time if timebase else time.time,
+            sleep=timebase.sleep if timebase else self._wait,
+        )
+
+    def _wait(self, seconds: float) -> None:
+        self._stop.wait(seconds)  # a real wait ends early on a signal, as the engine's do
+
+    def __call__(self, read: Callable[[], Observation]) -> Observation:
+        return self.policy.call(lambda _attempt: read(), writes=False, halted=self._stop.is_set)
+
+
 def prepare(
     settings: Settings,
     io: ActionsIO,
     phases: Phases,
     tracker: IssueTracker | None,
     discover: Discover = _git_discover,
+    reads: Callable[[Callable[[], Observation]], Observation] | None = None,
 ) -> Prepared:
     changes: ChangeSet | None = None
     with phases.timed("discover"):
@@ -122,7 +150,11 @@ def prepare(
         specs = build_specs(graph, settings.labels, sub_issues=settings.sub_issues, dependencies=settings.dependencies)
     with phases.timed("observe"):
         if tracker is not None:
-            observation = observe(tracker, specs, graph.documents, settings.repository, scope.renames)
+
+            def read() -> Observation:
+                return observe(tracker, specs, graph.documents, settings.repository, scope.renames)
+
+            observation = reads(read) if reads is not None else read()
             io.log(f"observe: {observation.listed} synced issues listed, {len(observation.adopted)} adopted")
         else:
             observation = Observation(Observed())
@@ -287,11 +319,22 @@ def run(
         retention_days=settings.retention_days,
         clock=clock,
     )
-    with io.group("Plan"):
-        prepared = prepare(settings, io, phases, tracker, discover)
-        paths = write_plan_files(settings, prepared)
-        for line in plan_lines(prepared.plan, {k: d.kind.value for k, d in prepared.graph.documents.items()}):
-            io.log(line)
+    reads = ReadRetries(settings, sleep, stop_event)
+    try:
+        with io.group("Plan"):
+            prepared = prepare(settings, io, phases, tracker, discover, reads)
+            paths = write_plan_files(settings, prepared)
+            for line in plan_lines(prepared.plan, {k: d.kind.value for k, d in prepared.graph.documents.items()}):
+                io.log(line)
+    except GaveUp as exc:
+        failure = exc.failure
+        io.error(
+            f"reading the issues of {settings.repository} failed ({failure.cls}, {exc.attempts} attempt(s)): "
+            f"{failure.message}",
+            title="issue sync failed",
+        )
+        io.set_output("resumable", "true" if failure.retryable else "false")
+        return EXIT_INCOMPLETE
     annotate_problems(io, prepared.problems)
     with phases.timed("upload"):
         publisher.upload("graph", {p.name: p for p in (paths["graph"], paths["mermaid"], paths["plan"])})
@@ -315,8 +358,9 @@ def run(
         name: settings.output_dir / name for name in (JOURNAL_FILE, SUMMARY_FILE, STATE_FILE, "plan.json")
     }
 
-    def upload_checkpoint(_summary: Mapping[str, Any]) -> None:
-        publisher.checkpoint(checkpoint_files, final=False)
+    def upload_checkpoint(summary: Mapping[str, Any]) -> None:
+        if not summary.get("final"):  # the final one is uploaded once, below, whatever ends the run
+            publisher.checkpoint(checkpoint_files, final=False)
 
     engine = make_engine(settings, io, journal, stop_event, sleep, upload_checkpoint)
     listeners.append(engine.observe)
@@ -324,16 +368,22 @@ def run(
     replayed: Outcome | None = None
     try:
         folder = locate_checkpoint(settings, io, artifacts, settings.output_dir, env)
+        stopped_in_replay = False
         if folder is not None:
             with io.group("Replay"), phases.timed("replay"):
                 replayed = replay_checkpoint(settings, io, folder, prepared, tracker, engine)
             sections.append(replay_section(replayed))
-            if replayed.extra.get("operations"):
+            stopped_in_replay = replayed.resumable and stop_event is not None and stop_event.is_set()
+            if replayed.extra.get("operations") and not stopped_in_replay:
                 with io.group("Plan (after replay)"):
-                    prepared = prepare(settings, io, phases, tracker, discover)
+                    prepared = prepare(settings, io, phases, tracker, discover, reads)
                     paths = write_plan_files(settings, prepared)
-        save_state(settings, prepared)
-        outcome = apply_plan(settings, io, prepared, phases, tracker, engine)
+        if stopped_in_replay:
+            # Spend the runner's grace time on the checkpoint, not on a new plan; the next run replays again.
+            outcome = Outcome({"skipped": len(prepared.tree.skipped)}, resumable=True, stopped_reason="signal")
+        else:
+            save_state(settings, prepared)
+            outcome = apply_plan(settings, io, prepared, phases, tracker, engine)
     finally:
         journal.close()
         with phases.timed("upload"):
@@ -437,6 +487,11 @@ def replay_checkpoint(
     stored = load_state(folder)
     if stored.repository and stored.repository.lower() != settings.repository.lower():
         raise CheckpointError(f"the checkpoint belongs to {stored.repository}, not {settings.repository}")
+    # Until this run stores its own plan, its checkpoints name the plan being finished: a run killed during the
+    # replay leaves the next one that plan and its own journal, not a checkpoint without a state.
+    own_state = settings.output_dir / STATE_FILE
+    if (folder / STATE_FILE).resolve() != own_state.resolve():
+        shutil.copyfile(folder / STATE_FILE, own_state)
     journal_state = load_journal(folder / JOURNAL_FILE)
     observation = observe(tracker, stored.specs, _stub_documents(stored), settings.repository)
     todo = plan_replay(stored, journal_state, observation.observed)

@@ -9,7 +9,6 @@ and the offending edges are dropped, so the rest still syncs. Pure logic.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 import networkx as nx
 
 from batch_action.model import Document, Kind, Problem, Severity
+from batch_action.report.files import dumps_json
 
 PARENT = "parent"
 DEPENDS = "depends"
@@ -65,7 +65,8 @@ class TaskGraph:
         return data
 
     def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        """task-graph.json: one node, edge or wave per line."""
+        return dumps_json(self.to_json())
 
     def mermaid(self, outcomes: Mapping[str, str] | None = None) -> str:
         """A Mermaid flowchart; `outcomes` (key -> created/updated/unchanged/failed/…) colours the nodes."""

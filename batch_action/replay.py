@@ -19,7 +19,7 @@ from pathlib import Path
 
 from batch_action.actions_io import ActionsIO
 from batch_action.artifacts import ArtifactClient, ArtifactError, ArtifactNotFoundError, download_run_artifact
-from batch_action.checkpoint import StoredState
+from batch_action.checkpoint import CheckpointError, StoredState, load_state
 from batch_action.engine.journal import JournalState
 from batch_action.publish import artifact_name
 from batch_action.settings import Settings
@@ -42,23 +42,24 @@ def locate_checkpoint(
     workdir: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Path | None:
-    """The folder of the checkpoint to replay, or None (with a log line saying why).
+    """The folder of a usable checkpoint to replay, or None (with a log line or warning saying why).
 
     `env` is the runner's environment: a run id names a run of this workflow, so its artifacts are listed on the
     runner's API (GITHUB_API_URL) in the workflow's repository (GITHUB_REPOSITORY), which need not be the sync's
     target (`api-url`, `repository`). Without them (a local run) the target's are used.
+
+    A checkpoint that cannot be read (no state, another format) is a warning and a plain sync, which converges
+    too: never the end of the run, nor of every later attempt that would find the same checkpoint.
     """
     replay = settings.replay.strip()
-    if not replay:
+    if not replay or (replay == "auto" and settings.run_attempt <= 1):
         return None
-    dest = Path(tempfile.mkdtemp(prefix="replay-", dir=workdir))
     if replay == "auto":
-        if settings.run_attempt <= 1:
-            return None
         if client is None:
             io.notice("replay: auto needs the Actions runtime token to read the previous attempt's checkpoint")
             return None
         name = artifact_name(settings.artifact_name, "checkpoint", settings.run_attempt - 1)
+        dest = Path(tempfile.mkdtemp(prefix="replay-", dir=workdir))
         try:
             client.download(name, dest)
         except ArtifactNotFoundError:
@@ -67,17 +68,26 @@ def locate_checkpoint(
         except ArtifactError as exc:
             io.warning(f"replay: could not download {name}: {exc}; a plain sync follows")
             return None
-        io.log(f"replay: resuming from {name} of attempt {settings.run_attempt - 1}")
-        return dest
+        return _usable(io, dest, f"{name} of attempt {settings.run_attempt - 1}")
     if replay.isdigit():
         env = env or {}
         api_url = (env.get("GITHUB_API_URL") or settings.api_url).rstrip("/")
         repository = env.get("GITHUB_REPOSITORY") or settings.repository
+        dest = Path(tempfile.mkdtemp(prefix="replay-", dir=workdir))
         return _from_run(settings, io, replay, dest, api_url, repository)
     folder = (settings.workspace / replay).resolve()
     if not folder.is_dir():
         raise FileNotFoundError(f"replay: {replay!r} is neither 'auto', a run id, nor a folder")
-    io.log(f"replay: resuming from the checkpoint in {folder}")
+    return _usable(io, folder, f"the checkpoint in {folder}")
+
+
+def _usable(io: ActionsIO, folder: Path, what: str) -> Path | None:
+    try:
+        load_state(folder)
+    except CheckpointError as exc:
+        io.warning(f"replay: {what} cannot be replayed ({exc}); a plain sync follows")
+        return None
+    io.log(f"replay: resuming from {what}")
     return folder
 
 
@@ -89,8 +99,10 @@ def _from_run(settings: Settings, io: ActionsIO, run_id: str, dest: Path, api_ur
             download_run_artifact(api_url, repository, settings.token, run_id, name, dest, mask=io.mask)
         except ArtifactNotFoundError:
             continue
-        io.log(f"replay: resuming from {name} of run {run_id}")
-        return dest
+        except ArtifactError as exc:
+            io.warning(f"replay: could not download {name} of run {run_id}: {exc}; a plain sync follows")
+            return None
+        return _usable(io, dest, f"{name} of run {run_id}")
     io.warning(f"replay: run {run_id} has no checkpoint artifact ({names[-1]}); a plain sync follows")
     return None
 

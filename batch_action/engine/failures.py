@@ -178,7 +178,7 @@ def _classify_http(status: int, headers: Mapping[str, str], message: str, *, wri
         return _make(
             FailureClass.AUTH,
             status,
-            f"{text} (HTTP 401): the token is missing, invalid, expired or revoked; check the `token` input",
+            f"{text} (HTTP 401): the token is missing, invalid, expired or revoked; check the `github-token` input",
             writes=writes,
         )
     if status == 404:

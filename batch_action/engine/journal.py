@@ -69,9 +69,17 @@ class Journal:
         """Write checkpoint.json atomically (tmp + rename) and note it in the journal."""
         data = {"t": round(self._clock(), 3), **summary}
         tmp = self.checkpoint_path.with_name(self.checkpoint_path.name + ".tmp")
+        # One key per line, each value on one line by the C encoder: `indent=` would take json's pure-Python
+        # encoder, whose cost for the id lists of a 30,000-job run was most of a checkpoint's.
+        text = (
+            "{\n"
+            + ",\n".join(
+                f" {json.dumps(str(key), ensure_ascii=False)}: {_ONE_LINE.encode(data[key])}" for key in sorted(data)
+            )
+            + "\n}\n"
+        )
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, default=_fallback, ensure_ascii=False, indent=1, sort_keys=True)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.checkpoint_path)
@@ -108,6 +116,9 @@ def _fallback(value: object) -> object:
     if callable(to_json):
         return to_json()
     return repr(value)
+
+
+_ONE_LINE = json.JSONEncoder(default=_fallback, ensure_ascii=False, sort_keys=True)
 
 
 @dataclass(frozen=True)

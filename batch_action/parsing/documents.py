@@ -8,6 +8,7 @@ line, and the rest goes on.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -92,15 +93,18 @@ def load_tree(root: Path, workspace: Path) -> Tree:
     tree = Tree()
     if not root.is_dir():
         return tree
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        relative = file.relative_to(root).as_posix()
-        shown = _shown_path(file, workspace)
+    base = str(root)
+    shown_prefix = _shown_path(root, workspace)
+    shown_prefix = "" if shown_prefix == "." else shown_prefix + "/"
+    for relative in _files(base):
+        shown = shown_prefix + relative
         where = place(relative)
         if where.kind is None:
             tree.skipped.append(Skipped(shown, where.reason))
             continue
         try:
-            data = file.read_bytes()
+            with open(os.path.join(base, relative), "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             tree.problems.append(Problem(shown, f"cannot read the file ({exc.strerror})", fix="check its permissions"))
             tree.unreadable.append(shown)
@@ -112,6 +116,36 @@ def load_tree(root: Path, workspace: Path) -> Tree:
         else:
             tree.documents.append(document)
     return tree
+
+
+def _files(root: str) -> list[str]:
+    """Every file under `root` as a relative posix path, in `sorted(root.rglob("*"))` order.
+
+    The same walk as pathlib's `rglob("*")` + `is_file()` (hidden names included, symlinked folders not
+    entered, unreadable folders skipped) on plain strings: pathlib objects cost more than the parsing itself
+    in a 10,000-file tree.
+    """
+    found: list[str] = []
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(os.path.join(root, folder) if folder else root) as entries:
+                listed = list(entries)
+        except PermissionError:
+            continue
+        for entry in listed:
+            relative = f"{folder}/{entry.name}" if folder else entry.name
+            try:
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        pending.append(relative)
+                elif entry.is_file():
+                    found.append(relative)
+            except OSError:
+                continue
+    found.sort(key=lambda relative: relative.split("/"))  # Path order: part by part, not character by character
+    return found
 
 
 def _shown_path(file: Path, workspace: Path) -> str:

@@ -9,6 +9,7 @@ the string that was written. When PyYAML still refuses the text, a line reader i
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 
 import yaml
@@ -32,6 +33,15 @@ if getattr(yaml, "__with_libyaml__", False):
     _FastStringLoader = _CStringLoader
 
 _KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:(.*)$")
+
+# The shape nearly every planning file's front matter has: `key: plain text` and `key: [a, b]` lines, nothing
+# else. For such lines YAML (with no implicit typing) gives exactly the text, so they are read without it; any
+# other line (quotes, comments, block lists, anchors, tags, indentation, `: ` in a value…) goes through YAML.
+_SIMPLE_LINE_RE = re.compile(r"([A-Za-z_][\w-]*):(?: +(.*?))? *")
+# YAML's printable characters, without tab, line separators and BOM, which end or change a plain scalar.
+_PRINTABLE = "\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_PLAIN_RE = re.compile(rf"(?![\s\-?:,\[\]{{}}#&*!|>'\"%@`])[{_PRINTABLE}]+")
+_FLOW_ITEM_RE = re.compile(r"\w[\w. /-]*")
 
 
 @dataclass(frozen=True)
@@ -87,14 +97,13 @@ def _key_lines(header: list[str]) -> dict[str, int]:
     for index, line in enumerate(header):
         match = _KEY_RE.match(line)
         if match and match.group(1) not in found:
-            found[match.group(1)] = index + 2  # +1 for the opening `---`, +1 for 1-based lines
+            found[sys.intern(match.group(1))] = index + 2  # +1 for the opening `---`, +1 for 1-based lines
     return found
 
 
 def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, str, str]], bool]:
-    source = "\n".join(header)
     try:
-        loaded = _load(source)
+        loaded = _load_header(header)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 2
@@ -117,6 +126,11 @@ def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, s
     return values, [], False
 
 
+def _load_header(header: list[str]) -> object:
+    simple = _simple_values(header)
+    return simple if simple is not None else _load("\n".join(header))
+
+
 def _load(source: str) -> object:
     """YAML with no implicit typing; libyaml when present, PyYAML's pure-Python parser otherwise.
 
@@ -129,6 +143,37 @@ def _load(source: str) -> object:
         except yaml.YAMLError:
             pass
     return yaml.load(source, Loader=_StringLoader)
+
+
+def _shared(value: str) -> str:
+    """Short values (`open`, `true`, `001`) repeat in every file: one string object each, not one per file.
+    With the interned keys this saves ~10 MB on a 10,000-item tree."""
+    return sys.intern(value) if len(value) <= 16 else value
+
+
+def _simple_values(header: list[str]) -> dict[str, object] | None:
+    """What YAML would load from `header` when every line is a simple `key: value` line; None otherwise."""
+    loaded: dict[str, object] = {}
+    for line in header:
+        match = _SIMPLE_LINE_RE.fullmatch(line)
+        if match is None:
+            if line.strip(" "):
+                return None
+            continue  # a blank line
+        key, raw = sys.intern(match.group(1)), match.group(2)
+        if not raw:
+            loaded[key] = ""  # no implicit typing: an empty value is the empty string, not null
+        elif raw[0] == "[" and raw[-1] == "]":
+            inner = raw[1:-1].strip(" ")
+            items = [_shared(item.strip(" ")) for item in inner.split(",")] if inner else []
+            if not all(_FLOW_ITEM_RE.fullmatch(item) for item in items):
+                return None
+            loaded[key] = items
+        elif _PLAIN_RE.fullmatch(raw) and ": " not in raw and " #" not in raw and raw[-1] != ":":
+            loaded[key] = _shared(raw)
+        else:
+            return None
+    return loaded
 
 
 def _normalise(value: object) -> Value | None:

@@ -4,17 +4,59 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# The C encoder (one line per value); `json.dumps(indent=…)` always takes the pure-Python one, which for the
+# 12 MB plan of a 10,000-item tree cost seconds and, through millions of small string chunks, ~100 MB of memory.
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
+def dumps_json(data: Any, *, depth: int = 2) -> str:
+    """Readable JSON, fast: objects and arrays indented by two spaces down to `depth` levels, and every value
+    below that on one line of its own (e.g. one plan operation, one graph node per line). Keys sorted."""
+    return "".join(json_chunks(data, depth=depth))
+
+
+def json_chunks(data: Any, *, depth: int = 2) -> Iterator[str]:
+    """`dumps_json` in pieces (each at most one value of level `depth`), for writing without one big string."""
+    yield from _chunks(data, depth, "")
+    yield "\n"
+
+
+def _chunks(value: Any, depth: int, indent: str) -> Iterator[str]:
+    if depth <= 0 or not isinstance(value, dict | list | tuple) or not value:
+        yield _ONE_LINE.encode(value)
+        return
+    inner = indent + "  "
+    if isinstance(value, dict):
+        yield "{"
+        for index, key in enumerate(sorted(value)):
+            yield ("\n" if index == 0 else ",\n") + inner + _ONE_LINE.encode(str(key)) + ": "
+            yield from _chunks(value[key], depth - 1, inner)
+        yield "\n" + indent + "}"
+        return
+    yield "["
+    for index, item in enumerate(value):
+        yield ("\n" if index == 0 else ",\n") + inner
+        yield from _chunks(item, depth - 1, inner)
+    yield "\n" + indent + "]"
+
 
 def write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return _write(path, (text,))
 
 
 def write_json(path: Path, data: Any) -> Path:
-    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n")
+    """`dumps_json(data)` to `path`, streamed: a 25 MB state file never exists as one string in memory."""
+    return _write(path, json_chunks(data))
+
+
+def _write(path: Path, chunks: Iterator[str] | tuple[str, ...]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.writelines(chunks)
+    os.replace(temporary, path)
+    return path

@@ -21,6 +21,7 @@ import re
 import socket
 import struct
 import threading
+import time
 import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -128,6 +129,7 @@ class RecordedRequest:
     raw_target: str  # path and query exactly as sent
     json: Any = None
     labels: tuple[str, ...] = ()
+    at: float = 0.0  # time.monotonic() on arrival: comparable with other loopback fakes in the same process
 
     @property
     def rpc(self) -> str | None:
@@ -503,6 +505,7 @@ class FakeArtifactService:
             headers={k.lower(): v for k, v in h.headers.items()},
             body=body,
             raw_target=h.path,
+            at=time.monotonic(),
         )
         with self.lock:
             self.requests.append(rec)

@@ -1,0 +1,104 @@
+"""The front-matter fast path (simple `key: value` lines read without YAML) must equal YAML, always.
+
+Differential: every header is read both ways, `_read_values` (fast path first) against the YAML loader alone,
+on the bundled example trees, a generated benchmark tree and a few thousand generated near-miss headers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from batch_action.parsing import frontmatter as fm
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _by_yaml(header: list[str]) -> tuple[dict[str, fm.Value], list[tuple[int, str, str]], bool]:
+    """What `_read_values` returned before the fast path: YAML for every header."""
+    original = fm._simple_values
+    fm._simple_values = lambda _header: None  # type: ignore[assignment]
+    try:
+        return fm._read_values(header)
+    finally:
+        fm._simple_values = original
+
+
+def _headers(root: Path) -> list[list[str]]:
+    out = []
+    for path in sorted(root.rglob("*.md")):
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        lines = text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
+        if lines[0].strip() == "---" and any(line.strip() == "---" for line in lines[1:]):
+            end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+            out.append(lines[1:end])
+    return out
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = importlib.util.spec_from_file_location("generate_tree", REPO / "benchmarks" / "generate_tree.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["generate_tree"] = module
+    spec.loader.exec_module(module)
+    out = tmp_path_factory.mktemp("tree")
+    module.generate_tree(out, 400, seed=11)
+    return out
+
+
+def test_real_and_generated_headers_read_the_same(generated: Path) -> None:
+    headers = _headers(REPO / "examples") + _headers(generated)
+    assert len(headers) > 400
+    simple = 0
+    for header in headers:
+        assert fm._read_values(header) == _by_yaml(header), header
+        simple += fm._simple_values(header) is not None
+    assert simple >= 400  # the generated files all take the fast path
+
+
+_KEYS = ["name", "status", "depends_on", "github", "a-b", "_x", "x1"]
+_PIECES = [
+    "open", "Add the API", " ", "  ", ":", ": ", " #", "#", "[", "]", "{", "}", ",", "-", "- ", "'", '"', "&a",
+    "*a", "!", "|", ">", "%", "@", "`", "?", "~", "null", "001", "2026-89-23T04:27:55Z", "https://x.y/o/r/issues/1",
+    "\t", "\\", "é", "検索", "✨", "\x85", "\u2028", "\ufeff", "\x07", "\x7f", "\xa0", "a:b", "(x)", "50%", "a, b",
+]
+
+
+def _value(rng: random.Random) -> str:
+    text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 4)))
+    if rng.random() < 0.3:
+        items = ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 2))) for _ in range(rng.randint(0, 3))]
+        text = "[" + ",".join(items) + "]"
+    return text
+
+
+def _line(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.05:
+        return rng.choice(["", "  ", "# comment", "- item", "  - item", "---x", "...", " key: v"])
+    key = rng.choice(_KEYS)
+    sep = rng.choice([": ", ":", ":  ", " : ", ":\t"]) if rng.random() < 0.3 else ": "
+    return f"{key}{sep}{_value(rng)}" + (" " if rng.random() < 0.1 else "")
+
+
+def test_generated_near_misses_read_the_same() -> None:
+    rng = random.Random(20261122)
+    taken = 0
+    for _ in range(4000):
+        header = [_line(rng) for _ in range(rng.randint(0, 6))]
+        try:
+            expected = _by_yaml(header)
+        except yaml.YAMLError:  # pragma: no cover - _read_values never raises YAMLError
+            raise
+        assert fm._read_values(header) == expected, header
+        taken += fm._simple_values(header) is not None
+    assert taken > 500  # the fast path was really exercised, not only the fallback
