@@ -3,6 +3,7 @@ apart, so that writing them (each lists every finished job) stays linear in the 
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -39,6 +40,6 @@ def test_every_n_jobs_while_the_run_is_short(tmp_path: Path) -> None:
 def test_spacing_grows_with_the_run(tmp_path: Path) -> None:
     seen = _finished_at_checkpoints(tmp_path, 3000, 25)
     assert seen[:10] == [25 * i for i in range(1, 11)]  # up to 10 x checkpoint_every: unchanged
-    gaps = [b - a for a, b in zip(seen, seen[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(seen)]
     assert all(gap >= 25 and gap >= a // 10 for gap, a in zip(gaps, seen, strict=False))
     assert len(seen) < 40  # 120 with a fixed spacing of 25
