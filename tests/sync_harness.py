@@ -62,16 +62,16 @@ class Workspace:
         return self.git("rev-parse", "HEAD")
 
 
-def run_sync(gh: FakeGitHub, workspace: Path, out_dir: Path, **inputs: str) -> RunResult:
+def action_env(gh: FakeGitHub, workspace: Path, out_dir: Path, **inputs: str) -> dict[str, str]:
+    """The environment the runner gives the container, for a sync of `workspace` against the fake GitHub."""
     out_dir.mkdir(parents=True, exist_ok=True)
     output_file = out_dir / "gh_output"
-    summary_file = out_dir / "gh_summary"
     output_file.write_text("")
     env = {
         "GITHUB_ACTIONS": "true",
         "GITHUB_WORKSPACE": str(workspace),
         "GITHUB_OUTPUT": str(output_file),
-        "GITHUB_STEP_SUMMARY": str(summary_file),
+        "GITHUB_STEP_SUMMARY": str(out_dir / "gh_summary"),
         "GITHUB_SERVER_URL": "https://github.com",
         "INPUT_GITHUB-TOKEN": TOKEN,
         "INPUT_REPOSITORY": "octo/repo",
@@ -83,12 +83,21 @@ def run_sync(gh: FakeGitHub, workspace: Path, out_dir: Path, **inputs: str) -> R
         "INPUT_REQUEST-TIMEOUT": "5",
     }
     env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
+    return env
+
+
+def read_outputs(out_dir: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in (out_dir / "gh_output").read_text().splitlines() if "=" in line)
+
+
+def run_sync(gh: FakeGitHub, workspace: Path, out_dir: Path, **inputs: str) -> RunResult:
+    env = action_env(gh, workspace, out_dir, **inputs)
     stream = io.StringIO()
     with redirect_stdout(stream):
         code = main([], env)
-    outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
+    summary_file = out_dir / "gh_summary"
     summary = summary_file.read_text() if summary_file.exists() else ""
-    return RunResult(code, stream.getvalue(), outputs, summary, out_dir / "files")
+    return RunResult(code, stream.getvalue(), read_outputs(out_dir), summary, out_dir / "files")
 
 
 def writes(gh: FakeGitHub) -> list[tuple[str, str]]:

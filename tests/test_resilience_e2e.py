@@ -28,7 +28,7 @@ from batch_action.engine.journal import load_journal
 from batch_action.settings import load_settings
 from batch_action.sync.render import read_marker
 from tests.fake_github import SECONDARY_MESSAGE, FakeGitHub, SecondaryLimits
-from tests.sync_harness import TOKEN, Workspace
+from tests.sync_harness import TOKEN, Workspace, action_env, read_outputs
 
 Factory = Callable[..., FakeGitHub]
 ITEMS = 44  # planning items in examples/.claude
@@ -75,25 +75,7 @@ class Result:
 
 def sync(gh: FakeGitHub, workspace: Path, out: Path, sleeps: Sleeps | None = None, **inputs: str) -> Result:
     """One whole run as the container runs it, with `INPUT_*` settings and the real PyGithub adapter."""
-    out.mkdir(parents=True, exist_ok=True)
-    output_file = out / "gh_output"
-    output_file.write_text("")
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": str(workspace),
-        "GITHUB_OUTPUT": str(output_file),
-        "GITHUB_STEP_SUMMARY": str(out / "gh_summary"),
-        "GITHUB_SERVER_URL": "https://github.com",
-        "INPUT_GITHUB-TOKEN": TOKEN,
-        "INPUT_REPOSITORY": "octo/repo",
-        "INPUT_API-URL": gh.base_url,
-        "INPUT_PATH": ".claude",
-        "INPUT_SCOPE": "all",
-        "INPUT_WRITES-PER-MINUTE": "0",
-        "INPUT_OUTPUT-DIR": str(out / "files"),
-        "INPUT_REQUEST-TIMEOUT": "5",
-    }
-    env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
+    env = action_env(gh, workspace, out, **inputs)
     stream = io.StringIO()
     settings = load_settings(env, [])
     started = time.monotonic()
@@ -105,7 +87,7 @@ def sync(gh: FakeGitHub, workspace: Path, out: Path, sleeps: Sleeps | None = Non
         env=env,
     )
     seconds = time.monotonic() - started
-    outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
+    outputs = read_outputs(out)
     return Result(code, stream.getvalue(), outputs, out / "files", seconds)
 
 
