@@ -573,6 +573,7 @@ def run_operations(
         registry,
         lambda path: source_url(settings.server_url, settings.repository, path),
         verify_links=verify_links,
+        pace=engine.pace_write,
     )
     jobs = jobs_for(plan, order)
     with io.group(f"Apply: {len(jobs)} operations"):

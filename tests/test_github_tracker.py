@@ -167,6 +167,14 @@ def test_ensure_labels_is_one_get_plus_one_post_per_missing(gh: FakeGitHub, trac
     assert gh.count() == 2 and gh.count("GET") == 2  # 153 labels now
 
 
+def test_ensure_labels_paces_each_create_and_nothing_else(gh: FakeGitHub, tracker: GitHubTracker) -> None:
+    gh.seed_label("exists")
+    paced: list[int] = []
+    tracker.ensure_labels({"exists": "ededed", "a": "ededed", "b": "ededed"}, pace=lambda: paced.append(gh.count()))
+    # the pacer runs right before each POST: after the listing GET, and after the first POST
+    assert paced == [1, 2] and gh.count("POST", r"/labels$") == 2
+
+
 def test_ensure_labels_race_422_already_exists_is_fine(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     # Another writer creates the label between our listing and our POST.
     gh.fault(

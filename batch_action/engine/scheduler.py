@@ -216,6 +216,10 @@ class Engine:
         """The adapter's response listener: feed every HTTP response's headers to the governor."""
         self.governor.observe(response)
 
+    def pace_write(self) -> None:
+        """For a job that sends several content-creating writes: wait for a write token before each one."""
+        self.sleep(self.governor.reserve_write())
+
     def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return

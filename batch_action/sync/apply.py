@@ -88,10 +88,12 @@ class Applier:
         source_url: Callable[[str], str],
         *,
         verify_links: bool = False,
+        pace: Callable[[], None] | None = None,
     ) -> None:
         """`verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
         truth: a link made after it was written must not be sent twice)."""
         self.verify_links = verify_links
+        self.pace = pace
         self.ops = {op.id: op for op in plan.operations}
         self.specs = specs
         self.tracker = tracker
@@ -107,7 +109,7 @@ class Applier:
 
     # -- operations -----------------------------------------------------------------------------------------
     def _labels(self, op: Operation, attempt: Attempt) -> dict[str, object]:
-        return {"created": self.tracker.ensure_labels(self._label_colours)}
+        return {"created": self.tracker.ensure_labels(self._label_colours, self.pace)}
 
     def _create(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         spec = self.specs[op.key]

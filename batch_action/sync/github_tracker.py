@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -281,13 +281,15 @@ class GitHubTracker:
                 return None
             return _remote(Issue(self._requester(), headers, data, completed=True))
 
-    def ensure_labels(self, wanted: Mapping[str, str]) -> list[str]:
+    def ensure_labels(self, wanted: Mapping[str, str], pace: Callable[[], None] | None = None) -> list[str]:
         repo = self._repo()
         have = {label.name.lower() for label in self._each(repo.get_labels())}
         created: list[str] = []
         for name, color in wanted.items():
             if name.lower() in have:
                 continue
+            if pace is not None:
+                pace()  # a label is content too: it counts against GitHub's content-creation limit
             with self._call():
                 try:
                     repo.create_label(name, color.lstrip("#"))

@@ -67,8 +67,10 @@ class IssueTracker(Protocol):
         """One issue by number, or None when it does not exist (404/410) or is a pull request."""
         ...
 
-    def ensure_labels(self, wanted: Mapping[str, str]) -> list[str]:
-        """Create the labels in `wanted` ({name: hex colour}) that do not exist yet; returns the names created."""
+    def ensure_labels(self, wanted: Mapping[str, str], pace: Callable[[], None] | None = None) -> list[str]:
+        """Create the labels in `wanted` ({name: hex colour}) that do not exist yet; returns the names created.
+
+        `pace` is called before each create, so label creation keeps to the write rate like every other write."""
         ...
 
     def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
