@@ -579,10 +579,17 @@ def run_operations(
     with io.group(f"Apply: {len(jobs)} operations"):
         result = engine.run(jobs, applier)
     ops = {op.id: op for op in plan.operations}
+    said: set[str] = set()
     for job_id, job_outcome in result.outcomes.items():
         if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
             op = ops[job_id]
             failure = job_outcome.failure
+            if failure.fatal_for_run:
+                # A token problem is one problem, however many requests were in flight when it showed.
+                if failure.message not in said:
+                    said.add(failure.message)
+                    io.error(f"the run stopped ({failure.cls}): {failure.message}", title="issue sync stopped")
+                continue
             io.error(f"{op.action.value} failed ({failure.cls}): {failure.message}", file=op.path or None)
     return result
 

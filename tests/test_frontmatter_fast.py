@@ -66,11 +66,13 @@ def test_real_and_generated_headers_read_the_same(generated: Path) -> None:
 
 
 _KEYS = ["name", "status", "depends_on", "github", "a-b", "_x", "x1"]
+# fmt: off
 _PIECES = [
     "open", "Add the API", " ", "  ", ":", ": ", " #", "#", "[", "]", "{", "}", ",", "-", "- ", "'", '"', "&a",
     "*a", "!", "|", ">", "%", "@", "`", "?", "~", "null", "001", "2026-89-23T04:27:55Z", "https://x.y/o/r/issues/1",
     "\t", "\\", "é", "検索", "✨", "\x85", "\u2028", "\ufeff", "\x07", "\x7f", "\xa0", "a:b", "(x)", "50%", "a, b",
 ]
+# fmt: on
 
 
 def _value(rng: random.Random) -> str:

@@ -40,7 +40,10 @@ def test_first_sync_creates_everything_then_links() -> None:
     specs, order = specs_and_order()
     plan = make_plan(specs, Observed(), Scope(None), order=order, close_removed=True)
     assert [op.id for op in plan.operations] == [
-        "labels",
+        "labels:epic",
+        "labels:epic:e",
+        "labels:issue-sync",
+        "labels:task",
         "create:epic:e",
         "create:task:e/001",
         "link-parent:task:e/001",
@@ -49,7 +52,14 @@ def test_first_sync_creates_everything_then_links() -> None:
         "link-blocker:task:e/002<-task:e/001",
     ]
     ops = {op.id: op for op in plan.operations}
-    assert ops["create:task:e/002"].deps == ("labels", "create:epic:e", "create:task:e/001")
+    # an item waits for its own labels and for the issues its body links to, nothing else
+    assert ops["create:task:e/002"].deps == (
+        "labels:task",
+        "labels:issue-sync",
+        "labels:epic:e",
+        "create:epic:e",
+        "create:task:e/001",
+    )
     assert ops["link-blocker:task:e/002<-task:e/001"].deps == ("create:task:e/002", "create:task:e/001")
 
 
@@ -65,7 +75,12 @@ def test_changed_body_is_exactly_one_update() -> None:
     edited = [*DOCS[:2], doc("epics/e/002.md", "name: b\ndepends_on: [001]", body="New body.\n")]
     new_specs, _ = specs_and_order(edited)
     plan = make_plan(new_specs, observed, Scope(None), order=order, close_removed=True)
-    assert [op.id for op in plan.operations] == ["labels", "update:task:e/002"]
+    assert [op.id for op in plan.operations] == [
+        "labels:epic:e",
+        "labels:issue-sync",
+        "labels:task",
+        "update:task:e/002",
+    ]
 
 
 def test_changed_dependencies_relink() -> None:
@@ -73,7 +88,13 @@ def test_changed_dependencies_relink() -> None:
     edited = [*DOCS[:2], doc("epics/e/002.md", "name: b")]
     new_specs, _ = specs_and_order(edited)
     plan = make_plan(new_specs, synced(specs), Scope(None), order=order, close_removed=True)
-    assert [op.id for op in plan.operations] == ["labels", "update:task:e/002", "relink:task:e/002"]
+    assert [op.id for op in plan.operations] == [
+        "labels:epic:e",
+        "labels:issue-sync",
+        "labels:task",
+        "update:task:e/002",
+        "relink:task:e/002",
+    ]
 
 
 def test_issue_closed_by_hand_is_left_alone_until_its_file_changes() -> None:
@@ -113,7 +134,9 @@ def test_changed_scope_still_creates_what_an_earlier_run_left_undone() -> None:
     )
     plan = make_plan(specs, missing, Scope(frozenset()), order=order, close_removed=True)
     assert [op.id for op in plan.operations] == [
-        "labels",
+        "labels:epic:e",
+        "labels:issue-sync",
+        "labels:task",
         "create:task:e/002",
         "link-parent:task:e/002",
         "link-blocker:task:e/002<-task:e/001",

@@ -56,6 +56,7 @@ GRAPH_FILES = {"task-graph.json", "task-graph.mmd", "plan.json"}
 CHECKPOINT_FILES = {"journal.jsonl", "checkpoint.json", "state.json", "plan.json"}
 REPORT_FILES = {"report.md", "report.json"}
 ITEMS = 44  # the example tree
+OPERATIONS = 11 + 44 + 37 + 25  # labels, creates, sub-issue links, blocked-by links
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / ".claude"
 SUB_ISSUES = re.compile(r"^/repos/octo/repo/issues/\d+/sub_issues$")
 BLOCKED_BY = re.compile(r"^/repos/octo/repo/issues/\d+/dependencies/blocked_by$")
@@ -240,17 +241,20 @@ def test_a_run_uploads_the_graph_before_writing_then_checkpoint_and_report(
     node_link = json.loads((graph / "task-graph.json").read_text())
     assert len(node_link["nodes"]) == ITEMS
     assert (graph / "task-graph.mmd").read_text().startswith("flowchart TD")
-    assert len(json.loads((graph / "plan.json").read_text())["operations"]) == 107
+    # 11 labels, 44 creates, 37 sub-issue links, 25 blocked-by links
+    assert len(json.loads((graph / "plan.json").read_text())["operations"]) == OPERATIONS
 
     checkpoint = download(svc, CHECKPOINT, tmp_path / "checkpoint", svc.token)
     assert {p.name for p in checkpoint.iterdir()} == CHECKPOINT_FILES
     for name in CHECKPOINT_FILES:
         assert (checkpoint / name).read_bytes() == (out / name).read_bytes(), name
     summary = json.loads((checkpoint / "checkpoint.json").read_text())
-    assert summary["final"] is True and summary["counts"]["succeeded"] == summary["counts"]["total"] == 107
+    assert summary["final"] is True and summary["counts"]["succeeded"] == summary["counts"]["total"] == OPERATIONS
     state = json.loads((checkpoint / "state.json").read_text())
-    assert state["repository"] == "octo/repo" and len(state["specs"]) == ITEMS and len(state["operations"]) == 107
-    assert len(journal_done(checkpoint)) == 107
+    assert (
+        state["repository"] == "octo/repo" and len(state["specs"]) == ITEMS and len(state["operations"]) == OPERATIONS
+    )
+    assert len(journal_done(checkpoint)) == OPERATIONS
 
     report = download(svc, REPORT, tmp_path / "report", svc.token)
     assert {p.name for p in report.iterdir()} == REPORT_FILES

@@ -53,7 +53,9 @@ class Tree:
 
 def place(relative: str) -> Place:
     """Classify a path relative to the planning root (e.g. `epics/auth/001.md`)."""
-    parts = PurePosixPath(relative).parts
+    parts: tuple[str, ...] | list[str] = relative.split("/")
+    if "" in parts or "." in parts:  # not already normal: let pathlib normalise it
+        parts = PurePosixPath(relative).parts
     name = parts[-1]
     if not name.lower().endswith(".md"):
         return Place(None, reason="not a markdown file")

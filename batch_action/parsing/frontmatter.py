@@ -65,20 +65,26 @@ class FrontMatterError(ValueError):
 def split(text: str) -> FrontMatter:
     """Parse `text` (already decoded). Raises FrontMatterError only for front matter that is never closed."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
+    newline = text.find("\n")
+    if (text if newline < 0 else text[:newline]).strip() != "---":
         return FrontMatter({}, {}, text, 1, has_front_matter=False)
-    for end in range(1, len(lines)):
-        if lines[end].strip() == "---":
+    # Line by line up to the closing `---` only: the body is sliced off whole, never split and joined again.
+    header: list[str] = []
+    while True:
+        if newline < 0:
+            raise FrontMatterError(
+                1,
+                "front matter opened with `---` on line 1 is never closed",
+                "add a line `---` after the last front-matter field",
+            )
+        start = newline + 1
+        newline = text.find("\n", start)
+        line = text[start:] if newline < 0 else text[start:newline]
+        if line.strip() == "---":
+            body = "" if newline < 0 else text[newline + 1 :]
             break
-    else:
-        raise FrontMatterError(
-            1,
-            "front matter opened with `---` on line 1 is never closed",
-            "add a line `---` after the last front-matter field",
-        )
-    header = lines[1:end]
-    body = "\n".join(lines[end + 1 :])
+        header.append(line)
+    end = len(header) + 1  # the closing line's index
     key_lines = _key_lines(header)
     values, problems, used_fallback = _read_values(header)
     return FrontMatter(

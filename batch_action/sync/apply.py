@@ -100,6 +100,8 @@ class Applier:
         self.registry = registry
         self.source_url = source_url
         self._label_colours = label_colours(list(specs.values()))
+        self._labels_lock = threading.Lock()
+        self._labels_seen: set[str] | None = None
 
     def __call__(self, job: Job, attempt: Attempt) -> object:
         op = self.ops[job.id]
@@ -109,7 +111,20 @@ class Applier:
 
     # -- operations -----------------------------------------------------------------------------------------
     def _labels(self, op: Operation, attempt: Attempt) -> dict[str, object]:
-        return {"created": self.tracker.ensure_labels(self._label_colours, self.pace)}
+        assert op.target is not None
+        if op.target.lower() in self._existing_labels():
+            return {"label": op.target, "created": False}
+        if self.pace is not None:
+            self.pace()  # a label is content too: it counts against GitHub's content-creation limit
+        created = self.tracker.create_label(op.target, self._label_colours.get(op.target, "ededed"))
+        return {"label": op.target, "created": created}
+
+    def _existing_labels(self) -> set[str]:
+        """The repository's labels, listed once for all the label jobs (they wait for the first to read them)."""
+        with self._labels_lock:
+            if self._labels_seen is None:
+                self._labels_seen = {name.lower() for name in self.tracker.list_labels()}
+            return set(self._labels_seen)
 
     def _create(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         spec = self.specs[op.key]

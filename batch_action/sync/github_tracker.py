@@ -281,24 +281,29 @@ class GitHubTracker:
                 return None
             return _remote(Issue(self._requester(), headers, data, completed=True))
 
+    def list_labels(self) -> list[str]:
+        return [label.name for label in self._each(self._repo().get_labels())]
+
+    def create_label(self, name: str, color: str) -> bool:
+        with self._call():
+            try:
+                self._repo().create_label(name, color.lstrip("#"))
+            except GithubException as exc:
+                if exc.status == 422 and "already_exists" in _error_codes(exc):
+                    return False  # another writer made it first: fine
+                raise
+        return True
+
     def ensure_labels(self, wanted: Mapping[str, str], pace: Callable[[], None] | None = None) -> list[str]:
-        repo = self._repo()
-        have = {label.name.lower() for label in self._each(repo.get_labels())}
+        have = {name.lower() for name in self.list_labels()}
         created: list[str] = []
         for name, color in wanted.items():
             if name.lower() in have:
                 continue
             if pace is not None:
                 pace()  # a label is content too: it counts against GitHub's content-creation limit
-            with self._call():
-                try:
-                    repo.create_label(name, color.lstrip("#"))
-                except GithubException as exc:
-                    if exc.status == 422 and "already_exists" in _error_codes(exc):
-                        have.add(name.lower())  # another writer made it first: fine
-                        continue
-                    raise
-            created.append(name)
+            if self.create_label(name, color):
+                created.append(name)
             have.add(name.lower())
         return created
 

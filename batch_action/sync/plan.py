@@ -37,11 +37,11 @@ WRITES_CONTENT = {Action.CREATE}
 class Operation:
     id: str
     action: Action
-    key: str  # the item's key ("" for the labels operation)
+    key: str  # the item's key ("" for a label operation)
     path: str  # the source file, for logs and annotations
     deps: tuple[str, ...] = ()
     number: int | None = None  # the existing issue, when there is one
-    target: str | None = None  # the parent or blocker key of a link
+    target: str | None = None  # the parent or blocker key of a link; the label of a label operation
     reason: str = ""
 
 
@@ -125,14 +125,18 @@ def make_plan(
             unchanged.append(key)
             outcome[key] = "unchanged"
 
-    needs_labels = any(remote is None or update for _, remote, update, _ in work)
-    label_dep: tuple[str, ...] = (Action.LABELS.value,) if needs_labels else ()
-    if needs_labels:
-        ops.append(Operation(Action.LABELS.value, Action.LABELS, "", "", reason="make sure the labels exist"))
+    # One job per label an item about to be written uses: labels are made in parallel, each item waits only
+    # for its own, and a label that exists costs no write (the listing is read once, by the first label job).
+    labelled = sorted({label for spec, remote, update, _ in work if remote is None or update for label in spec.labels})
+    ops.extend(
+        Operation(f"{Action.LABELS}:{label}", Action.LABELS, "", "", target=label, reason="make sure the label exists")
+        for label in labelled
+    )
 
     for spec, remote, update, relink in work:
         refs = [spec.parent, *spec.blockers]
         ref_deps = tuple(d for ref in refs for d in create_dep(ref))
+        label_dep = tuple(f"{Action.LABELS}:{label}" for label in spec.labels)
         if remote is None:
             ops.append(
                 Operation(

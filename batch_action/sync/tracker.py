@@ -67,6 +67,14 @@ class IssueTracker(Protocol):
         """One issue by number, or None when it does not exist (404/410) or is a pull request."""
         ...
 
+    def list_labels(self) -> list[str]:
+        """The names of the repository's labels (paginated)."""
+        ...
+
+    def create_label(self, name: str, color: str) -> bool:
+        """One POST; False when the label already exists (someone made it meanwhile)."""
+        ...
+
     def ensure_labels(self, wanted: Mapping[str, str], pace: Callable[[], None] | None = None) -> list[str]:
         """Create the labels in `wanted` ({name: hex colour}) that do not exist yet; returns the names created.
 
