@@ -41,5 +41,7 @@ RUN python -m pip install --no-cache-dir --no-deps . \
     && rm -rf build ./*.egg-info
 
 COPY entrypoint.py ./
+# Byte-code ahead of time: with PYTHONDONTWRITEBYTECODE every start would otherwise compile the package (~0.3 s).
+RUN python -m compileall -q /app/batch_action
 
 ENTRYPOINT ["python", "-u", "/app/entrypoint.py"]

@@ -41,10 +41,6 @@ class IssueRegistry:
         with self._lock:
             self._known[key] = Known(number, id_)
 
-    def numbers(self) -> dict[str, int]:
-        with self._lock:
-            return {key: known.number for key, known in self._known.items()}
-
     def managed_ids(self) -> set[int]:
         with self._lock:
             return {known.id for known in self._known.values()}
@@ -197,7 +193,11 @@ class Applier:
         return known
 
     def _body(self, spec: IssueSpec) -> str:
-        return render_body(spec, self.registry.numbers(), source_url=self.source_url(spec.path))
+        # Only the numbers this body links to: copying the whole registry per issue is quadratic at 10,000 items.
+        numbers = {
+            key: known.number for key in (spec.parent, *spec.blockers) if key and (known := self.registry.get(key))
+        }
+        return render_body(spec, numbers, source_url=self.source_url(spec.path))
 
     def _fields(self, spec: IssueSpec) -> IssueFields:
         return IssueFields(
