@@ -42,9 +42,6 @@ class TaskGraph:
         """Keys this item depends on (its `depends_on`, resolved), sorted."""
         return sorted(p for p in self.graph.predecessors(key) if self.graph.edges[p, key]["kind"] == DEPENDS)
 
-    def children(self, key: str) -> list[str]:
-        return sorted(s for s in self.graph.successors(key) if self.graph.edges[key, s]["kind"] == PARENT)
-
     def waves(self) -> list[list[str]]:
         """Items in scheduling order: each wave needs only items of earlier waves (parents and blockers)."""
         return [sorted(generation) for generation in nx.topological_generations(self.graph)]

@@ -30,9 +30,6 @@ class Action(StrEnum):
     RELINK = "relink"
 
 
-WRITES_CONTENT = {Action.CREATE}
-
-
 @dataclass(frozen=True)
 class Operation:
     id: str

@@ -925,12 +925,16 @@ class FakeGitHub:
 
     # sub-issues
 
-    def _list_sub_issues(self, repo: _Repo, number: str, *, query: dict[str, str], **_: Any) -> _Reply:
+    def _list_linked(self, repo: _Repo, number: str, query: dict[str, str], field: str, suffix: str) -> _Reply:
+        """A paginated list of the issues linked to issue `number` through `field` (children, blockers, …)."""
         issue = repo.issues.get(int(number))
         if issue is None:
             return _not_found()
-        children = [self._by_id[c][1] for c in issue.children]
-        return self._page(repo, f"/repos/{repo.full_name}/issues/{number}/sub_issues", query, children)
+        items = [self._by_id[i][1] for i in getattr(issue, field)]
+        return self._page(repo, f"/repos/{repo.full_name}/issues/{number}/{suffix}", query, items)
+
+    def _list_sub_issues(self, repo: _Repo, number: str, *, query: dict[str, str], **_: Any) -> _Reply:
+        return self._list_linked(repo, number, query, "children", "sub_issues")
 
     def _add_sub_issue(self, repo: _Repo, number: str, *, body: Any, **_: Any) -> _Reply:
         parent = repo.issues.get(int(number))
@@ -983,18 +987,10 @@ class FakeGitHub:
     # dependencies
 
     def _list_blocked_by(self, repo: _Repo, number: str, *, query: dict[str, str], **_: Any) -> _Reply:
-        issue = repo.issues.get(int(number))
-        if issue is None:
-            return _not_found()
-        items = [self._by_id[b][1] for b in issue.blockers]
-        return self._page(repo, f"/repos/{repo.full_name}/issues/{number}/dependencies/blocked_by", query, items)
+        return self._list_linked(repo, number, query, "blockers", "dependencies/blocked_by")
 
     def _list_blocking(self, repo: _Repo, number: str, *, query: dict[str, str], **_: Any) -> _Reply:
-        issue = repo.issues.get(int(number))
-        if issue is None:
-            return _not_found()
-        items = [self._by_id[b][1] for b in issue.blocking]
-        return self._page(repo, f"/repos/{repo.full_name}/issues/{number}/dependencies/blocking", query, items)
+        return self._list_linked(repo, number, query, "blocking", "dependencies/blocking")
 
     def _add_blocked_by(self, repo: _Repo, number: str, *, body: Any, **_: Any) -> _Reply:
         issue = repo.issues.get(int(number))
