@@ -12,7 +12,7 @@ import argparse
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -284,11 +284,8 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
     return Settings(**built)
 
 
-def _output_dir(
-    value: str, workspace: Path, env: Mapping[str, str], mkdtemp: Callable[..., str] = tempfile.mkdtemp
-) -> Path:
+def _output_dir(value: str, workspace: Path, env: Mapping[str, str]) -> Path:
+    """Only a path: the run creates it. Outside Actions a fixed folder in the system temp dir, easy to find."""
     if value:
         return (workspace / value).resolve()
-    if env.get("RUNNER_TEMP"):
-        return Path(env["RUNNER_TEMP"]) / "issue-sync"
-    return Path(mkdtemp(prefix="issue-sync-"))
+    return Path(env.get("RUNNER_TEMP") or tempfile.gettempdir()) / "issue-sync"
