@@ -503,3 +503,31 @@ def test_ghes_style_api_url_with_path_prefix(fake_github: Callable[..., FakeGitH
     assert gh.sub_issues_of(1) == [child.number]
     assert gh.count() == 4 and len(seen.responses) == 4
     assert all(r.url.startswith(gh.base_url + "/repos/octo/repo/") for r in seen.responses)
+
+
+# -- environment: proxies and CA bundle are read once per client, and still honoured ------------------------
+
+
+def test_proxy_settings_are_read_once_and_still_honoured(gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy that refuses connections: a request that goes through it fails, one that bypasses it works.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with GitHubTracker(TOKEN, "octo/repo", gh.base_url, timeout=2) as proxied:
+        with pytest.raises(requests.exceptions.ConnectionError):
+            proxied.create_issue("through the proxy", "", [])
+        session = proxied._github().requester._Requester__connection.session  # type: ignore[attr-defined]
+        assert session.trust_env is False  # the environment is not walked again per request
+        assert session.proxies.get("http") == "http://127.0.0.1:9"
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with GitHubTracker(TOKEN, "octo/repo", gh.base_url, timeout=2) as direct:
+        direct.create_issue("direct", "", [])
+    assert [issue["title"] for issue in gh.issues()] == ["direct"]
+
+
+def test_ca_bundle_from_the_environment_is_used(gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    with GitHubTracker(TOKEN, "octo/repo", gh.base_url, timeout=2) as tracker:
+        connection = tracker._github().requester._Requester__connection  # type: ignore[attr-defined]
+        assert connection.verify == "/etc/ssl/certs/ca-certificates.crt"
+        assert connection.session.trust_env is False

@@ -63,15 +63,20 @@ class ProgressReporter:
         extra = f" ({note})" if note else ""
         self._sink(f"engine: {self.total} job(s) to run{extra}")
 
+    def due(self, finished: int, in_flight: int) -> bool:
+        """Whether a line is due, from two numbers: the engine asks after every job and builds a snapshot
+        only when the answer is yes."""
+        now = self._clock()
+        crossed = finished // self._step_jobs > self._last_finished // self._step_jobs
+        waited = now - self._last_line_at >= self.interval
+        # While stuck on a long wait, still say so every interval.
+        return crossed or (waited and (finished != self._last_finished or in_flight > 0))
+
     def update(self, snap: ProgressSnapshot, *, force: bool = False) -> bool:
         """Emit a line if due; returns whether one was written."""
-        now = self._clock()
-        crossed = snap.finished // self._step_jobs > self._last_finished // self._step_jobs
-        due = (now - self._last_line_at >= self.interval and snap.finished != self._last_finished) or crossed
-        # While stuck on a long wait, still say so every interval.
-        stuck = now - self._last_line_at >= self.interval and snap.in_flight > 0
-        if not (force or due or stuck):
+        if not (force or self.due(snap.finished, snap.in_flight)):
             return False
+        now = self._clock()
         self._sink(self.line(snap, now))
         self._last_line_at = now
         self._last_finished = snap.finished

@@ -620,8 +620,8 @@ class _Run:
         )
 
     def _progress(self) -> None:
-        if self.reporter is not None:
-            self.reporter.update(self._snapshot())
+        if self.reporter is not None and self.reporter.due(self.finished, self.in_flight):
+            self.reporter.update(self._snapshot(), force=True)
 
     def _result(self, started: float) -> RunResult:
         for j in self.jobs:
