@@ -8,6 +8,7 @@ real ones.
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import threading
 import time
@@ -28,12 +29,13 @@ from batch_action.checkpoint import (
     write_state,
 )
 from batch_action.discovery import ChangeSet, discover_changes
+from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.journal import Journal, load_journal
 from batch_action.engine.policy import GaveUp, RetryPolicy, RetrySettings
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
-from batch_action.graph import TaskGraph, build_graph
-from batch_action.model import Document, Problem, Severity
-from batch_action.parsing.documents import Tree, load_tree
+from batch_action.graph import GraphPicture, TaskGraph, build_graph
+from batch_action.model import Document, Problem, Severity, Skipped
+from batch_action.parsing.documents import BodyChanged, load_tree, read_body
 from batch_action.publish import Publisher
 from batch_action.replay import locate_checkpoint, plan_replay, registry_seed
 from batch_action.report.files import write_json, write_text
@@ -78,16 +80,27 @@ class Phases:
 
 @dataclass
 class Prepared:
-    """Everything known before the first write: the input to a dry run's report and to the apply phase."""
+    """Everything known before the first write: the input to a dry run's report and to the apply phase.
 
-    tree: Tree
-    graph: TaskGraph
+    The task graph and the parsed documents are not kept (~20 MB at 10,000 items): `prepare` writes the graph's
+    files, and the report needs only its picture, the kinds and the order.
+    """
+
     specs: dict[str, IssueSpec]
     scope: ItemChanges
     observation: Observation
     plan: Plan
     problems: list[Problem]
+    picture: GraphPicture
+    order: dict[str, int]  # item key -> scheduling position
+    skipped: list[Skipped]
+    unreadable: list[str]
+    paths: dict[str, Path]  # the plan and graph files written
     commit: str = ""  # the commit the files came from, when known
+
+    @property
+    def items(self) -> int:
+        return len(self.picture.nodes)
 
 
 @dataclass
@@ -150,26 +163,31 @@ def prepare(
         specs = build_specs(graph, settings.labels, sub_issues=settings.sub_issues, dependencies=settings.dependencies)
     with phases.timed("observe"):
         if tracker is not None:
-
-            def read() -> Observation:
-                return observe(tracker, specs, graph.documents, settings.repository, scope.renames)
-
+            read = functools.partial(observe, tracker, specs, graph.documents, settings.repository, scope.renames)
             observation = reads(read) if reads is not None else read()
+            del read  # it holds the documents, let go below
             io.log(f"observe: {observation.listed} synced issues listed, {len(observation.adopted)} adopted")
         else:
             observation = Observation(Observed())
             io.log("observe: no token, so the remote state is not read; every item in scope would be created")
+    problems = [*tree.problems, *graph.problems, *graph.notes, *observation.problems]
+    picture = graph.picture()
+    paths = write_graph_files(settings, graph, picture)
+    order = graph.order()
+    skipped, unreadable = tree.skipped, tree.unreadable
+    # What follows needs neither the graph nor the documents: let them go before the plan is made.
+    del graph, tree
     with phases.timed("plan"):
         plan = make_plan(
             specs,
             observation.observed,
             Scope(scope.changed, scope.removed),
-            order=graph.order(),
+            order=order,
             close_removed=settings.close_removed,
         )
-    problems = [*tree.problems, *graph.problems, *graph.notes, *observation.problems]
+    paths["plan"] = write_plan_file(settings, plan, scope)
     commit = (changes.head if changes else None) or settings.sha
-    return Prepared(tree, graph, specs, scope, observation, plan, problems, commit)
+    return Prepared(specs, scope, observation, plan, problems, picture, order, skipped, unreadable, paths, commit)
 
 
 def planned_counts(prepared: Prepared) -> dict[str, int]:
@@ -180,28 +198,30 @@ def planned_counts(prepared: Prepared) -> dict[str, int]:
         "updated": len(updated_keys),
         "closed": plan.count(Action.CLOSE),
         "unchanged": len(plan.unchanged),
-        "failed": len(prepared.tree.unreadable),
-        "skipped": len(prepared.tree.skipped),
+        "failed": len(prepared.unreadable),
+        "skipped": len(prepared.skipped),
     }
 
 
-def write_plan_files(settings: Settings, prepared: Prepared) -> dict[str, Path]:
+def write_graph_files(settings: Settings, graph: TaskGraph, picture: GraphPicture) -> dict[str, Path]:
     out = settings.output_dir
-    graph = prepared.graph
     return {
-        "graph": write_text(out / "task-graph.json", graph.dumps()),
-        "mermaid": write_text(out / "task-graph.mmd", graph.mermaid()),
-        "plan": write_json(
-            out / "plan.json",
-            {
-                "repository": settings.repository,
-                "scope": settings.scope,
-                "scope_reason": prepared.scope.reason,
-                "dry_run": settings.dry_run,
-                **prepared.plan.to_json(),
-            },
-        ),
+        "graph": write_json(out / "task-graph.json", graph.to_json()),
+        "mermaid": write_text(out / "task-graph.mmd", picture.mermaid()),
     }
+
+
+def write_plan_file(settings: Settings, plan: Plan, scope: ItemChanges) -> Path:
+    return write_json(
+        settings.output_dir / "plan.json",
+        {
+            "repository": settings.repository,
+            "scope": settings.scope,
+            "scope_reason": scope.reason,
+            "dry_run": settings.dry_run,
+            **plan.to_json(),
+        },
+    )
 
 
 def annotate_problems(io: ActionsIO, problems: list[Problem]) -> None:
@@ -224,15 +244,15 @@ def finish(
     sections: list[str] | None = None,
 ) -> int:
     """Report files, outputs, step summary and the exit code, for every kind of ending."""
-    kinds = {key: doc.kind.value for key, doc in prepared.graph.documents.items()}
-    mermaid = prepared.graph.mermaid(outcome.outcomes or None)
+    kinds = prepared.picture.kinds
+    mermaid = prepared.picture.mermaid(outcome.outcomes or None)
     overflow = [f"{a.level}: {a.file or ''}:{a.line or ''} {a.message}" for a in io.overflow]
     performance = performance_data(
         phases=phases.seconds,
         requests=outcome.extra.get("requests", {}),
         engine=outcome.extra.get("engine"),
         counts=outcome.counts,
-        items=len(prepared.graph.documents),
+        items=prepared.items,
         configured={"max_concurrency": settings.max_concurrency, "writes_per_minute": settings.writes_per_minute},
         peak_rss=peak_rss_mib(),
     )
@@ -245,7 +265,7 @@ def finish(
         plan=prepared.plan,
         kinds=kinds,
         problems=prepared.problems,
-        skipped=prepared.tree.skipped,
+        skipped=prepared.skipped,
         mermaid=mermaid,
         failures=outcome.failures,
         sections=sections,
@@ -265,7 +285,7 @@ def finish(
             "phases_seconds": {k: round(v, 4) for k, v in phases.seconds.items()},
             "failures": outcome.failures,
             "problems": [vars(p) | {"severity": str(p.severity)} for p in prepared.problems],
-            "skipped": [vars(s) for s in prepared.tree.skipped],
+            "skipped": [vars(s) for s in prepared.skipped],
             "outcomes": outcome.outcomes,
             **outcome.extra,
         },
@@ -323,8 +343,8 @@ def run(
     try:
         with io.group("Plan"):
             prepared = prepare(settings, io, phases, tracker, discover, reads)
-            paths = write_plan_files(settings, prepared)
-            for line in plan_lines(prepared.plan, {k: d.kind.value for k, d in prepared.graph.documents.items()}):
+            paths = dict(prepared.paths)
+            for line in plan_lines(prepared.plan, prepared.picture.kinds):
                 io.log(line)
     except GaveUp as exc:
         failure = exc.failure
@@ -344,7 +364,7 @@ def run(
         headline = (
             f"**Dry run** on `{settings.relative_path}`"
             + (f" for `{settings.repository}`" if settings.repository else "")
-            + f": {len(prepared.tree.documents)} items, {len(prepared.plan.operations)} operations planned, "
+            + f": {prepared.items} items, {len(prepared.plan.operations)} operations planned, "
             f"nothing written. Made in {clock() - started:.2f} s."
         )
         code = finish(settings, io, prepared, outcome, paths, phases, title="Issue sync: dry run", headline=headline)
@@ -377,10 +397,10 @@ def run(
             if replayed.extra.get("operations") and not stopped_in_replay:
                 with io.group("Plan (after replay)"):
                     prepared = prepare(settings, io, phases, tracker, discover, reads)
-                    paths = write_plan_files(settings, prepared)
+                    paths = dict(prepared.paths)
         if stopped_in_replay:
             # Spend the runner's grace time on the checkpoint, not on a new plan; the next run replays again.
-            outcome = Outcome({"skipped": len(prepared.tree.skipped)}, resumable=True, stopped_reason="signal")
+            outcome = Outcome({"skipped": len(prepared.skipped)}, resumable=True, stopped_reason="signal")
         else:
             save_state(settings, prepared)
             outcome = apply_plan(settings, io, prepared, phases, tracker, engine)
@@ -454,7 +474,15 @@ def save_state(settings: Settings, prepared: Prepared) -> None:
         operations=prepared.plan.operations,
         specs=prepared.specs,
         remote_digests=dict(prepared.observation.observed.digests),
+        body_of=lambda spec: _stored_body(settings.workspace, spec),
     )
+
+
+def _stored_body(workspace: Path, spec: IssueSpec) -> str | None:
+    try:
+        return body_of(workspace, spec)
+    except JobError:
+        return None  # a replay then reads the file itself, and fails that item if it still cannot
 
 
 def merge_counts(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
@@ -522,7 +550,9 @@ def replay_checkpoint(
 def _stub_documents(stored: StoredState) -> dict[str, Document]:
     # observe() names files in its problems; a replay only has the stored specs.
     return {
-        key: Document(key=key, kind=spec.kind, path=spec.path, title=spec.title, status=spec.status, body="")
+        key: Document(
+            key=key, kind=spec.kind, path=spec.path, title=spec.title, status=spec.status, body_digest=spec.body_digest
+        )
         for key, spec in stored.specs.items()
     }
 
@@ -539,9 +569,7 @@ def apply_plan(
     registry = IssueRegistry(prepared.observation.observed.issues)
     with phases.timed("apply"):
         result = (
-            run_operations(
-                settings, io, prepared.plan, prepared.specs, prepared.graph.order(), tracker, engine, registry
-            )
+            run_operations(settings, io, prepared.plan, prepared.specs, prepared.order, tracker, engine, registry)
             if prepared.plan.operations
             else None
         )
@@ -549,8 +577,8 @@ def apply_plan(
         prepared.plan,
         result,
         unchanged=len(prepared.plan.unchanged),
-        unreadable=len(prepared.tree.unreadable),
-        skipped=len(prepared.tree.skipped),
+        unreadable=len(prepared.unreadable),
+        skipped=len(prepared.skipped),
     )
 
 
@@ -572,6 +600,7 @@ def run_operations(
         tracker,
         registry,
         lambda path: source_url(settings.server_url, settings.repository, path),
+        lambda spec: body_of(settings.workspace, spec),
         verify_links=verify_links,
         pace=engine.pace_write,
     )
@@ -592,6 +621,16 @@ def run_operations(
                 continue
             io.error(f"{op.action.value} failed ({failure.cls}): {failure.message}", file=op.path or None)
     return result
+
+
+def body_of(workspace: Path, spec: IssueSpec) -> str:
+    """An item's markdown for its issue: from the checkpoint in a replay, else read again from its file."""
+    if spec.source_body is not None:
+        return spec.source_body
+    try:
+        return read_body(workspace, spec.path, spec.body_digest)
+    except BodyChanged as exc:
+        raise JobError(FailureClass.ITEM, str(exc)) from exc
 
 
 def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadable: int, skipped: int) -> Outcome:

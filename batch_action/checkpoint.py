@@ -9,7 +9,8 @@ and the commit the files came from.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from batch_action.sync.render import IssueSpec
 STATE_FILE = "state.json"
 JOURNAL_FILE = "journal.jsonl"
 SUMMARY_FILE = "checkpoint.json"
-FORMAT = 1
+FORMAT = 2  # 2: specs are a list and carry their bodies (1 held them in a key -> spec object)
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,26 @@ def write_state(
     operations: list[Operation],
     specs: dict[str, IssueSpec],
     remote_digests: dict[str, str],
+    body_of: Callable[[IssueSpec], str | None],
 ) -> Path:
+    """state.json, streamed: each spec is written with its body (`body_of`: None when the file cannot give the
+    planned one) and let go, so a 10,000-item plan never holds 20 MB of markdown at once."""
     return write_json(
         out_dir / STATE_FILE,
         {
             "format": FORMAT,
             "commit": commit,
             "repository": repository,
-            "operations": [asdict(op) for op in operations],
-            "specs": {key: asdict(spec) for key, spec in specs.items()},
+            "operations": (_fields_of(op) for op in operations),
+            "specs": (_fields_of(spec) | {"source_body": body_of(spec)} for spec in specs.values()),
             "remote_digests": remote_digests,
         },
     )
+
+
+def _fields_of(value: Operation | IssueSpec) -> dict[str, Any]:
+    # Not asdict(): it deep-copies every field, which cost more than writing the file.
+    return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
 def load_state(folder: Path) -> StoredState:
@@ -71,7 +80,7 @@ def load_state(folder: Path) -> StoredState:
             Operation(**{**op, "action": Action(op["action"]), "deps": tuple(op["deps"])}) for op in data["operations"]
         ]
         specs = {
-            key: IssueSpec(
+            spec["key"]: IssueSpec(
                 **{
                     **spec,
                     "kind": Kind(spec["kind"]),
@@ -79,7 +88,7 @@ def load_state(folder: Path) -> StoredState:
                     "blockers": tuple(spec["blockers"]),
                 }
             )
-            for key, spec in data["specs"].items()
+            for spec in data["specs"]
         }
         return StoredState(
             commit=str(data.get("commit", "")),

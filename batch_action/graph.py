@@ -31,16 +31,23 @@ class TaskGraph:
     documents: dict[str, Document]
     problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)  # resolved-with-a-guess messages (stale references)
+    # child -> parent. An edge's kind is told by this map rather than an attribute: networkx gives every edge
+    # its own attribute dict, ~3 MB for the 19,000 edges of a 10,000-item tree.
+    parents: dict[str, str] = field(default_factory=dict)
 
     def parent(self, key: str) -> str | None:
-        for pred in self.graph.predecessors(key):
-            if self.graph.edges[pred, key]["kind"] == PARENT:
-                return pred
-        return None
+        return self.parents.get(key)
+
+    def edge_kind(self, source: str, target: str) -> str:
+        return PARENT if self.parents.get(target) == source else DEPENDS
 
     def blockers(self, key: str) -> list[str]:
         """Keys this item depends on (its `depends_on`, resolved), sorted."""
-        return sorted(p for p in self.graph.predecessors(key) if self.graph.edges[p, key]["kind"] == DEPENDS)
+        return sorted(p for p in self.graph.predecessors(key) if self.parents.get(key) != p)
+
+    def add_parent(self, parent: str, child: str) -> None:
+        self.graph.add_edge(parent, child)
+        self.parents[child] = parent
 
     def waves(self) -> list[list[str]]:
         """Items in scheduling order: each wave needs only items of earlier waves (parents and blockers)."""
@@ -56,10 +63,30 @@ class TaskGraph:
 
     # -- exports --------------------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = nx.node_link_data(self.graph, edges="edges")
-        data["waves"] = self.waves()
-        data["problems"] = [_problem_json(p) for p in self.problems]
-        return data
+        """networkx's node-link layout, node fields taken from the documents, plus waves and problems.
+
+        Nodes and edges are generators, turned into JSON as the file is written (see `report.files`).
+        """
+        return {
+            "directed": True,
+            "multigraph": False,
+            "graph": {},
+            "nodes": (self._node_json(self.documents[key]) for key in self.graph.nodes),
+            "edges": ({"kind": self.edge_kind(u, v), "source": u, "target": v} for u, v in self.graph.edges),
+            "waves": self.waves(),
+            "problems": [_problem_json(p) for p in self.problems],
+        }
+
+    @staticmethod
+    def _node_json(doc: Document) -> dict[str, Any]:
+        return {
+            "id": doc.key,
+            "kind": doc.kind.value,
+            "title": doc.title,
+            "path": doc.path,
+            "status": doc.status,
+            "epic": doc.epic,
+        }
 
     def dumps(self) -> str:
         """task-graph.json: one node, edge or wave per line."""
@@ -67,17 +94,42 @@ class TaskGraph:
 
     def mermaid(self, outcomes: Mapping[str, str] | None = None) -> str:
         """A Mermaid flowchart; `outcomes` (key -> created/updated/unchanged/failed/…) colours the nodes."""
+        return self.picture().mermaid(outcomes)
+
+    def picture(self) -> GraphPicture:
+        """What the report draws, without the graph: the run keeps this through the apply phase."""
         ids = {key: f"n{index}" for index, key in enumerate(sorted(self.graph.nodes))}
-        lines = ["flowchart TD"]
+        nodes = []
         for key in sorted(self.graph.nodes):
             doc = self.documents[key]
             label = _mermaid_label(f"{doc.kind.value}: {doc.title}" if doc.kind is Kind.TASK else doc.title)
             shape = ("[[", "]]") if doc.kind is Kind.PRD else ("([", "])") if doc.kind is Kind.EPIC else ("[", "]")
-            css = _css((outcomes or {}).get(key), doc.kind.value)
-            lines.append(f'  {ids[key]}{shape[0]}"{label}"{shape[1]}:::{css}')
-        for source, target, data in sorted(self.graph.edges(data=True)):
-            arrow = "-->" if data["kind"] == PARENT else "-.->|blocks|"
-            lines.append(f"  {ids[source]} {arrow} {ids[target]}")
+            nodes.append((key, doc.kind.value, f'  {ids[key]}{shape[0]}"{label}"{shape[1]}:::'))
+        edges = []
+        for source, target in sorted(self.graph.edges):
+            arrow = "-->" if self.edge_kind(source, target) == PARENT else "-.->|blocks|"
+            edges.append(f"  {ids[source]} {arrow} {ids[target]}")
+        return GraphPicture(tuple(nodes), "\n".join(edges))
+
+
+@dataclass(frozen=True)
+class GraphPicture:
+    """The Mermaid flowchart of a task graph, waiting for its colours: (key, kind, node line) per node and the
+    edge lines. A tenth of the memory of the graph and documents it was drawn from."""
+
+    nodes: tuple[tuple[str, str, str], ...]
+    edges: str
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {key: kind for key, kind, _ in self.nodes}
+
+    def mermaid(self, outcomes: Mapping[str, str] | None = None) -> str:
+        colours = outcomes or {}
+        lines = ["flowchart TD"]
+        lines.extend(line + _css(colours.get(key), kind) for key, kind, line in self.nodes)
+        if self.edges:
+            lines.append(self.edges)
         lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
         return "\n".join(lines) + "\n"
 
@@ -120,9 +172,7 @@ def _problem_json(problem: Problem) -> dict[str, Any]:
 def build_graph(documents: Iterable[Document]) -> TaskGraph:
     docs = {doc.key: doc for doc in documents}
     graph: nx.DiGraph[str] = nx.DiGraph()
-    for key in sorted(docs):
-        doc = docs[key]
-        graph.add_node(key, kind=doc.kind.value, title=doc.title, path=doc.path, status=doc.status, epic=doc.epic)
+    graph.add_nodes_from(sorted(docs))  # their fields live in `documents`: one copy per item, not two
     result = TaskGraph(graph, docs)
     _add_parents(result)
     _add_dependencies(result)
@@ -131,20 +181,19 @@ def build_graph(documents: Iterable[Document]) -> TaskGraph:
 
 
 def _add_parents(result: TaskGraph) -> None:
-    docs, graph = result.documents, result.graph
+    docs = result.documents
     prds: dict[str, str] = {}
     for doc in docs.values():
         if doc.kind is Kind.PRD:
             prds[doc.name] = doc.key
-            identifier = doc.meta.get("id")
-            if isinstance(identifier, str):
-                prds.setdefault(identifier, doc.key)
+            if doc.ident:
+                prds.setdefault(doc.ident, doc.key)
     for doc in docs.values():
         if doc.kind is Kind.EPIC:
             ref = doc.prd or doc.name
             prd_key = prds.get(ref) or prds.get(doc.name)
             if prd_key:
-                graph.add_edge(prd_key, doc.key, kind=PARENT)
+                result.add_parent(prd_key, doc.key)
             elif doc.prd:
                 result.problems.append(
                     Problem(
@@ -158,7 +207,7 @@ def _add_parents(result: TaskGraph) -> None:
         elif doc.kind is Kind.TASK and doc.epic:
             epic_key = f"epic:{doc.epic}"
             if epic_key in docs:
-                graph.add_edge(epic_key, doc.key, kind=PARENT)
+                result.add_parent(epic_key, doc.key)
 
 
 def _add_dependencies(result: TaskGraph) -> None:
@@ -210,7 +259,7 @@ def _add_dependencies(result: TaskGraph) -> None:
                         Severity.NOTICE,
                     )
                 )
-            result.graph.add_edge(target, doc.key, kind=DEPENDS)
+            result.graph.add_edge(target, doc.key)
 
 
 def _resolve(
@@ -241,9 +290,8 @@ class _EpicResolver:
         for task in tasks:
             stem = task.name
             self.exact[stem.lower()] = task.key
-            identifier = task.meta.get("id")
-            if isinstance(identifier, str):
-                self.exact.setdefault(identifier.lower(), task.key)
+            if task.ident:
+                self.exact.setdefault(task.ident.lower(), task.key)
             digits = stem.removeprefix("task-")
             if digits.isdigit():
                 self.numeric[int(digits)].append(task.key)
@@ -285,7 +333,7 @@ def _break_cycles(result: TaskGraph) -> None:
         if len(component) < 2:
             continue
         members = sorted(component)
-        cycle_edges = [(a, b) for a, b in graph.subgraph(members).edges if graph.edges[a, b]["kind"] == DEPENDS]
+        cycle_edges = [(a, b) for a, b in graph.subgraph(members).edges if result.edge_kind(a, b) == DEPENDS]
         try:
             cycle = [edge[0] for edge in nx.find_cycle(graph.subgraph(members))]
         except nx.NetworkXNoCycle:  # pragma: no cover - a strongly connected component always has one

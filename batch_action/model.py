@@ -6,8 +6,18 @@ annotations (`::error file=…`) and reports.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+# Front-matter fields whose line numbers are kept for annotations (a problem with a `github:`, `prd:` or
+# `depends_on:` value points at its line).
+LINE_FIELDS = ("github", "github_issue", "prd", "prd_id", "depends_on", "dependencies")
+
+
+def text_digest(text: str) -> str:
+    """A short, stable digest of a body text: what a run keeps instead of the text."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Kind(StrEnum):
@@ -46,13 +56,16 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """One PRD, epic or task file, parsed.
 
     `key` is the stable identity of the item across runs: it is derived from the path with any
     `archived/` or `.archived/` component removed, so archiving an epic keeps its issues. It is what the hidden
     marker in each issue body records.
+
+    The body text is not kept, only its digest: 10,000 files hold 20 MB of markdown, and a body is needed only
+    for the moment its issue is written (`parsing.read_body` reads it again then and checks the digest).
     """
 
     key: str
@@ -60,17 +73,17 @@ class Document:
     path: str
     title: str
     status: str
-    body: str
+    body_digest: str
     epic: str | None = None
     prd: str | None = None
     depends_on: tuple[str, ...] = ()
     github_number: int | None = None
     github_repo: str | None = None
     archived: bool = False
-    # Raw front-matter values, always strings (or lists of strings): never dates, ints or octal surprises.
-    meta: dict[str, str | list[str]] = field(default_factory=dict, compare=False)
-    # Line number of each front-matter key, for annotations that point at the field.
-    lines: dict[str, int] = field(default_factory=dict, compare=False)
+    ident: str = ""  # the front matter's `id:` (AutoPM), a name other files may use for this item
+    # (field, line) for the fields annotations point at (LINE_FIELDS). Pairs, not a dict: a small dict costs
+    # 232 bytes, and most tasks have a `depends_on:` line.
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     @property
     def name(self) -> str:
@@ -78,4 +91,4 @@ class Document:
         return self.key.split(":", 1)[1].rsplit("/", 1)[-1]
 
     def line_of(self, field_name: str) -> int | None:
-        return self.lines.get(field_name)
+        return next((line for name, line in self.lines if name == field_name), None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from batch_action.actions_io import ActionsIO
@@ -156,9 +156,7 @@ def plan_replay(stored: StoredState, journal: JournalState, observed: Observed) 
         if op.key in superseded_keys:
             del kept[op_id]  # the newer sync owns this item's links too
             result.superseded.append(op_id)
-    result.operations = [
-        Operation(**{**vars(op), "deps": tuple(d for d in op.deps if d in kept)}) for op in kept.values()
-    ]
+    result.operations = [replace(op, deps=tuple(d for d in op.deps if d in kept)) for op in kept.values()]
     return result
 
 

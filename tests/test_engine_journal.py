@@ -78,6 +78,26 @@ def test_checkpoint_written_atomically_next_to_the_journal(tmp_path: Path) -> No
     j.close()
 
 
+def test_lines_and_checkpoint_text_are_exactly_json_dumps(tmp_path: Path) -> None:
+    # The journal reuses encoders and writes long lists by slices: the bytes must not change.
+    p = tmp_path / "journal.jsonl"
+    ids = [f"create:task:épic-{i:04d}/{i % 7:03d}" for i in range(2_345)]
+    with Journal(p, clock=lambda: NOW) as j:
+        j.append("done", "create:task:é", attempt=1, result={"number": 12, "labels": {"b", "a"}, "n": None})
+        summary = {"final": True, "counts": {"succeeded": 2_345}, "done": ids, "failed": [], "skipped": ids[:1000]}
+        j.checkpoint(summary)
+    first = p.read_text(encoding="utf-8").splitlines()[0]
+    entry = {"t": NOW, "event": "done", "job": "create:task:é", "attempt": 1}
+    entry["result"] = {"number": 12, "labels": ["a", "b"], "n": None}
+    assert first == json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    data = {"t": NOW, **summary}
+    expected = ",\n".join(
+        f" {json.dumps(k, ensure_ascii=False)}: {json.dumps(data[k], ensure_ascii=False, sort_keys=True)}"
+        for k in sorted(data)
+    )
+    assert (tmp_path / "checkpoint.json").read_text(encoding="utf-8") == "{\n" + expected + "\n}\n"
+
+
 def test_load_journal_classifies_every_job(tmp_path: Path) -> None:
     p = tmp_path / "j.jsonl"
     with Journal(p) as j:

@@ -139,6 +139,29 @@ def test_lower_order_first_among_ready_jobs() -> None:
     assert ex.order == ["y", "w", "z", "x"]  # ties keep input order
 
 
+def test_negative_orders_and_deps_keep_order_then_input_order() -> None:
+    # jobs_for gives jobs without a key a negative order; the ready heap must still sort (order, input index).
+    clock = FakeClock()
+    jobs = [
+        Job("p", order=5),
+        Job("q", order=-10, deps=("p",)),
+        Job("r", order=-3),
+        Job("s", order=-10),
+        Job("t", order=0, deps=("s", "r")),
+        Job("u", order=-10),
+    ]
+    ex = Recorder()
+    make_engine(clock).run(jobs, ex)
+    assert ex.order == ["s", "u", "r", "t", "p", "q"]
+
+
+def test_jobs_and_outcomes_have_no_per_instance_dict() -> None:
+    # ~31,000 of each for 10,000 items: slots keep them small.
+    assert not hasattr(Job("a"), "__dict__")
+    result = make_engine(FakeClock()).run([Job("a")], Recorder())
+    assert not hasattr(result.outcomes["a"], "__dict__")
+
+
 def test_same_order_every_time_at_concurrency_one() -> None:
     jobs = [Job(f"j{i}", order=i % 3, deps=(f"j{i - 5}",) if i >= 5 else ()) for i in range(15)]
     orders = []
@@ -468,6 +491,16 @@ def test_journal_records_attempts_and_retries(tmp_path: Path) -> None:
     assert ("skipped", "c", None) in events
     st = load_journal(tmp_path / "journal.jsonl")
     assert set(st.done) == {"a"} and set(st.failed) == {"b"} and set(st.skipped) == {"c"} and not st.unfinished
+
+
+def test_with_a_journal_results_are_in_the_journal_not_kept_in_outcomes(tmp_path: Path) -> None:
+    clock = FakeClock()
+    journal = Journal(tmp_path / "journal.jsonl", clock=clock)
+    result = make_engine(clock, journal=journal).run([Job("a"), Job("b", deps=("a",))], Recorder())
+    journal.close()
+    assert [o.result for o in result.outcomes.values()] == [None, None]
+    assert [o.attempts for o in result.outcomes.values()] == [1, 1]
+    assert load_journal(tmp_path / "journal.jsonl").done == {"a": {"id": "a"}, "b": {"id": "b"}}
 
 
 def test_checkpoint_callback_every_n_finished_jobs_and_at_the_end(tmp_path: Path) -> None:

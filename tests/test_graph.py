@@ -25,8 +25,8 @@ def test_parent_edges_and_dependency_edges() -> None:
     assert g.parent("epic:auth") == "prd:auth" and g.parent("task:auth/001") == "epic:auth"
     assert g.blockers("task:auth/003") == ["task:auth/001", "task:auth/002"]
     assert g.blockers("task:auth/004") == ["task:auth/001", "task:auth/002", "task:auth/003"]
-    assert g.graph.edges["task:auth/001", "task:auth/002"]["kind"] == DEPENDS
-    assert g.graph.edges["epic:auth", "task:auth/002"]["kind"] == PARENT
+    assert g.edge_kind("task:auth/001", "task:auth/002") == DEPENDS
+    assert g.edge_kind("epic:auth", "task:auth/002") == PARENT
     assert g.problems == []
 
 

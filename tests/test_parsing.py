@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from batch_action.model import Kind, Severity
+from batch_action.model import Kind, Severity, text_digest
 from batch_action.parsing.documents import load_tree, parse_document, place
 from batch_action.parsing.frontmatter import split
 
@@ -19,14 +19,16 @@ def parse(text: str | bytes, where: str = "epics/auth/001.md"):  # type: ignore[
 
 
 def test_impossible_timestamp_stays_a_string() -> None:
-    doc, problems = parse("---\nname: A\ncreated: 2026-89-23T04:27:55Z\nupdated: 2024-01-15T14:30:45Z\n---\nbody\n")
-    assert doc and doc.meta["created"] == "2026-89-23T04:27:55Z" and doc.meta["updated"] == "2024-01-15T14:30:45Z"
+    text = "---\nname: A\ncreated: 2026-89-23T04:27:55Z\nupdated: 2024-01-15T14:30:45Z\n---\nbody\n"
+    doc, problems = parse(text)
+    values = split(text).values
+    assert doc and values["created"] == "2026-89-23T04:27:55Z" and values["updated"] == "2024-01-15T14:30:45Z"
     assert problems == []
 
 
 def test_date_only_stays_a_string() -> None:
     doc, _ = parse("---\nname: A\ncreated: 2026-04-09\n---\n")
-    assert doc and doc.meta["created"] == "2026-04-09"
+    assert doc and split("---\nname: A\ncreated: 2026-04-09\n---\n").values["created"] == "2026-04-09"
 
 
 def test_github_flow_list_placeholder_means_unsynced() -> None:
@@ -64,18 +66,23 @@ def test_unquoted_colon_falls_back_to_the_line_reader_with_a_warning() -> None:
 
 def test_progress_percent_is_a_string() -> None:
     doc, _ = parse("---\nname: e\nprogress: 0%\n---\n", "epics/auth/epic.md")
-    assert doc and doc.meta["progress"] == "0%" and doc.kind is Kind.EPIC and doc.title == "Epic: e"
+    assert doc and doc.kind is Kind.EPIC and doc.title == "Epic: e"
+    assert split("---\nname: e\nprogress: 0%\n---\n").values["progress"] == "0%"
 
 
 def test_bom_and_crlf() -> None:
-    doc, problems = parse(b"\xef\xbb\xbf---\r\nname: Bom task\r\nstatus: open\r\n---\r\nLine one\r\nLine two\r\n")
-    assert doc and doc.title == "Bom task" and doc.body == "Line one\nLine two" and problems == []
-    assert doc.lines == {"name": 2, "status": 3}
+    data = b"\xef\xbb\xbf---\r\nname: Bom task\r\nstatus: open\r\ndepends_on: [001]\r\n---\r\nLine one\r\nLine two\r\n"
+    doc, problems = parse(data)
+    assert doc and doc.title == "Bom task" and problems == []
+    assert doc.body_digest == text_digest("Line one\nLine two")
+    assert split(data.decode()).lines == {"name": 2, "status": 3, "depends_on": 4}
+    assert doc.lines == (("depends_on", 4),) and doc.line_of("depends_on") == 4  # the lines annotations use
 
 
 def test_no_front_matter_means_no_metadata() -> None:
     doc, problems = parse("# Write the migration\n\nSteps here.\n")
-    assert doc and doc.title == "Write the migration" and doc.status == "" and doc.meta == {} and problems == []
+    assert doc and doc.title == "Write the migration" and doc.status == "" and problems == []
+    assert doc.ident == "" and doc.lines == () and doc.depends_on == ()
 
 
 def test_no_front_matter_and_no_heading_uses_the_file_name() -> None:
@@ -172,3 +179,30 @@ def test_load_tree_accounts_for_every_file(tmp_path: Path) -> None:
     assert seen == {f".claude/{rel}" for rel in files}
     assert tree.unreadable == [".claude/epics/auth/002.md"]
     assert [p.path for p in tree.problems] == [".claude/epics/auth/002.md"]
+
+
+def test_read_body_gives_the_planned_body_again_or_says_the_file_changed(tmp_path: Path) -> None:
+    from batch_action.app import body_of
+    from batch_action.engine.failures import FailureClass, JobError
+    from batch_action.graph import build_graph
+    from batch_action.parsing.documents import BodyChanged, read_body
+    from batch_action.sync.render import build_specs
+
+    file = tmp_path / ".claude/epics/auth/001.md"
+    file.parent.mkdir(parents=True)
+    file.write_bytes(b"\xef\xbb\xbf---\r\nname: A\r\n---\r\n\r\nFirst line\r\nSecond\r\n\r\n")
+    tree = load_tree(tmp_path / ".claude", tmp_path)
+    (doc,) = tree.documents
+    assert read_body(tmp_path, doc.path, doc.body_digest) == "First line\nSecond"
+    spec = build_specs(build_graph(tree.documents), [], sub_issues=True, dependencies=True)[doc.key]
+    assert body_of(tmp_path, spec) == "First line\nSecond"
+
+    file.write_text("---\nname: A\n---\nEdited after planning\n")
+    with pytest.raises(BodyChanged, match="changed while the run was writing issues"):
+        read_body(tmp_path, doc.path, doc.body_digest)
+    with pytest.raises(JobError) as info:
+        body_of(tmp_path, spec)
+    assert info.value.cls is FailureClass.ITEM and doc.path in info.value.message
+    file.unlink()
+    with pytest.raises(BodyChanged, match="could not be read again"):
+        read_body(tmp_path, doc.path, doc.body_digest)

@@ -154,7 +154,7 @@ def test_listing_that_shows_a_missing_link_triggers_relink() -> None:
 
 def test_body_has_metadata_links_and_marker() -> None:
     specs, _ = specs_and_order()
-    body = render_body(specs["task:e/002"], {"epic:e": 5, "task:e/001": 6}, source_url="https://x/y")
+    body = render_body(specs["task:e/002"], "Body.", {"epic:e": 5, "task:e/001": 6}, source_url="https://x/y")
     assert "**Parent:** #5" in body and "**Depends on:** #6" in body and "[.claude/epics/e/002.md](https://x/y)" in body
     marker = read_marker(body)
     assert marker and marker.key == "task:e/002" and marker.digest == specs["task:e/002"].digest

@@ -8,6 +8,7 @@ import pytest
 
 from batch_action.graph import build_graph
 from batch_action.model import Severity
+from batch_action.parsing.frontmatter import split
 from batch_action.sync.observe import observe
 from batch_action.sync.render import DONE_STATUSES, build_specs
 from batch_action.sync.tracker import RemoteIssue
@@ -70,12 +71,14 @@ def test_invented_fields_and_the_alternative_schema() -> None:
         "priority: high\neffort: M\ntype: task\nassignee: sam\nepic: e\ngithub_issue: null\nimported: true\nsize: L",
     )
     assert task.title == "Alternative schema" and task.depends_on == ("001", "002")
-    assert task.meta["task-id"] == "T-8" and task.meta["estimated-hours"] == "3" and task.github_number is None
+    assert task.ident == "008" and task.github_number is None
+    values = split("---\ntask-id: T-8\nestimated-hours: 3\n---\n").values
+    assert values["task-id"] == "T-8" and values["estimated-hours"] == "3"
 
 
 def test_timestamps_without_z_stay_as_written() -> None:
-    task = doc("epics/e/001.md", "name: x\ncreated: 2025-09-01T10:00:00\nupdated: 2025-09-01 10:00")
-    assert task.meta["created"] == "2025-09-01T10:00:00" and task.meta["updated"] == "2025-09-01 10:00"
+    values = split("---\nname: x\ncreated: 2025-09-01T10:00:00\nupdated: 2025-09-01 10:00\n---\n").values
+    assert values["created"] == "2025-09-01T10:00:00" and values["updated"] == "2025-09-01 10:00"
 
 
 class _Tracker:

@@ -32,7 +32,7 @@ def test_example_dry_run_report(tmp_path: Path) -> None:
         env, ["--dry-run", "--scope", "all", "--path", "examples/.claude", "--repository", "octo/repo"]
     )
     prepared = prepare(settings, ActionsIO(io.StringIO(), {}), Phases(), None)
-    kinds = {key: doc.kind.value for key, doc in prepared.graph.documents.items()}
+    kinds = prepared.picture.kinds
     report = render_report(
         title="Issue sync: dry run",
         headline="**Dry run** on `examples/.claude` for `octo/repo`.",
@@ -40,8 +40,8 @@ def test_example_dry_run_report(tmp_path: Path) -> None:
         plan=prepared.plan,
         kinds=kinds,
         problems=prepared.problems,
-        skipped=prepared.tree.skipped,
-        mermaid=prepared.graph.mermaid(prepared.plan.outcome),
+        skipped=prepared.skipped,
+        mermaid=prepared.picture.mermaid(prepared.plan.outcome),
     )
     check("example-dry-run-report.md", report)
 

@@ -17,6 +17,7 @@ import queue
 import random as _random
 import threading
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,8 @@ from .policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, St
 from .progress import ProgressReporter, ProgressSink, ProgressSnapshot
 
 
-@dataclass(frozen=True)
+# slots: a run of 10,000 items holds ~31,000 of each; without them every instance carries its own dict.
+@dataclass(frozen=True, slots=True)
 class Job:
     id: str  # deterministic, unique, e.g. "create:task:auth/001"
     deps: tuple[str, ...] = ()  # must have SUCCEEDED first; a failed/skipped dep => this job is skipped
@@ -52,11 +54,13 @@ class JobStatus(StrEnum):
     NOT_RUN = "not_run"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JobOutcome:
     job: Job
     status: JobStatus
-    result: object = None  # what execute returned (SUCCEEDED)
+    # What execute returned (SUCCEEDED), kept only when the engine has no journal: otherwise the journal's
+    # "done" line has it (load_journal), and keeping every result to the end cost ~250 bytes a job.
+    result: object = None
     failure: Failure | None = None  # the last failure (FAILED)
     attempts: int = 0
     reason: str = ""  # FAILED: why it gave up; SKIPPED / NOT_RUN: why it did not run
@@ -266,17 +270,17 @@ class _Run:
         self.stats = _Stats()
         self.lock = threading.Lock()
         self.stop_reason: StopReason | None = None
-        self.outcomes: dict[str, JobOutcome] = {}
+        # Everything per job is kept by its index in `jobs`, in lists and flat arrays: no dict by id, no object
+        # per job beyond its outcome (a 10,000-item run has ~31,000 jobs).
+        self.outcomes: list[JobOutcome | None] = [None] * len(jobs)
         self.status_counts: Counter[str] = Counter()  # of self.outcomes, kept as they are set: O(1) progress
-        self.status_jobs: dict[str, list[int]] = {st.value: [] for st in JobStatus}  # job indexes, as set
-        self._status_jobs_exact = True  # False once an outcome was replaced (then the summary scans all jobs)
-        self.results: queue.Queue[JobOutcome] = queue.Queue()
+        self.results: queue.Queue[tuple[int, JobOutcome]] = queue.Queue()
         self.warnings: list[str] = []
-        self.index = {j.id: i for i, j in enumerate(jobs)}
-        self.by_id = {j.id: j for j in jobs}
-        self.dependents: dict[str, list[str]] = {j.id: [] for j in jobs}
-        self.waiting: dict[str, int] = {}
-        self._validate()
+        self.waiting = array("i", [0]) * len(jobs)  # deps not yet succeeded
+        # Dependents of job i, in input order: dependents[dependents_at[i] : dependents_at[i + 1]].
+        self.dependents_at = array("i", [0]) * (len(jobs) + 1)
+        self.dependents = array("i")
+        self._build_graph()
         snap = self.governor.snapshot()
         self.waited0 = snap.waited
         self.hits0 = snap.limit_hits
@@ -292,36 +296,56 @@ class _Run:
 
     # -- graph -----------------------------------------------------------------------------------------------
 
-    def _validate(self) -> None:
-        if len(self.by_id) != len(self.jobs):
+    def _build_graph(self) -> None:
+        index = {j.id: i for i, j in enumerate(self.jobs)}  # only while building: ~60 bytes a job
+        if len(index) != len(self.jobs):
             dupes = sorted(i for i, n in Counter(j.id for j in self.jobs).items() if n > 1)
             raise ValueError(f"duplicate job ids: {', '.join(dupes)}")
-        for j in self.jobs:
+        # Edges (dep, dependent), dependents in input order, in two flat arrays: not ~100 bytes of tuple each.
+        edge_dep, edge_job = array("i"), array("i")
+        for i, j in enumerate(self.jobs):
             deps = set(j.deps)
             if j.id in deps:
                 raise ValueError(f"job {j.id} depends on itself")
-            # Not `deps - self.by_id.keys()`: a set minus a keys view copies the set and walks every key of the
+            # Not `deps - index.keys()`: a set minus a keys view copies the set and walks every key of the
             # view, which made validation O(jobs²) (about 100 s for the 30,000 jobs of a 10,000-item tree).
-            unknown = sorted(d for d in deps if d not in self.by_id)
+            unknown = sorted(d for d in deps if d not in index)
             if unknown:
                 raise ValueError(f"job {j.id} depends on unknown job(s): {', '.join(unknown)}")
-            self.waiting[j.id] = len(deps)
-            for d in sorted(deps):
-                self.dependents[d].append(j.id)
+            self.waiting[i] = len(deps)
+            for dep in deps:
+                edge_dep.append(index[dep])
+                edge_job.append(i)
+        del index
+        # Counting sort by dep; stable, so each job's dependents stay in input order.
+        at = self.dependents_at
+        for d in edge_dep:
+            at[d + 1] += 1
+        for k in range(len(self.jobs)):
+            at[k + 1] += at[k]
+        fill = at[:-1]
+        self.dependents = array("i", [0]) * len(edge_dep)
+        for d, i in zip(edge_dep, edge_job, strict=True):
+            self.dependents[fill[d]] = i
+            fill[d] += 1
+        del edge_dep, edge_job, fill
         # Kahn: anything left over sits on a cycle.
-        left = dict(self.waiting)
-        free = [jid for jid, n in left.items() if n == 0]
+        left = self.waiting[:]
+        free = [i for i, j in enumerate(self.jobs) if not j.deps]
         seen = 0
         while free:
-            jid = free.pop()
+            i = free.pop()
             seen += 1
-            for d in self.dependents[jid]:
+            for d in self._dependents_of(i):
                 left[d] -= 1
                 if left[d] == 0:
                     free.append(d)
         if seen != len(self.jobs):
-            cyclic = sorted(jid for jid, n in left.items() if n > 0)
+            cyclic = sorted(j.id for j, n in zip(self.jobs, left, strict=True) if n > 0)
             raise ValueError(f"dependency cycle among jobs: {', '.join(cyclic[:20])}")
+
+    def _dependents_of(self, i: int) -> array[int]:
+        return self.dependents[self.dependents_at[i] : self.dependents_at[i + 1]]
 
     # -- stopping --------------------------------------------------------------------------------------------
 
@@ -350,12 +374,12 @@ class _Run:
 
     def run(self) -> RunResult:
         started = self.clock()
-        ready: list[tuple[int, int, str]] = []
-        for j in self.jobs:
+        ready: list[int] = []  # heap of _ready_key()s
+        for i, j in enumerate(self.jobs):
             if self.journal is not None:
                 self.journal.append("planned", j.id, label=j.label or None, deps=list(j.deps) or None)
-            if self.waiting[j.id] == 0:
-                heapq.heappush(ready, (j.order, self.index[j.id], j.id))
+            if not j.deps:
+                heapq.heappush(ready, self._ready_key(i))
         if self.reporter is not None:
             self.reporter.start(f"up to {self.s.max_concurrency} at once")
         pool = _pool(self.s.max_concurrency)
@@ -364,19 +388,19 @@ class _Run:
                 if not self.halted() and not self._check_deadline():
                     cap = min(self.s.max_concurrency, self.governor.effective_concurrency)
                     while ready and self.in_flight < cap:
-                        _, _, jid = heapq.heappop(ready)
+                        i = heapq.heappop(ready) % len(self.jobs)
                         self.in_flight += 1
                         self.peak = max(self.peak, self.in_flight)
-                        pool.submit(self._work, self.by_id[jid])
+                        pool.submit(self._work, i)
                 if self.in_flight == 0:
                     break
                 try:
-                    outcome = self.results.get(timeout=self.e._poll)
+                    i, outcome = self.results.get(timeout=self.e._poll)
                 except queue.Empty:
                     self._progress()
                     continue
                 self.in_flight -= 1
-                self._finish(outcome, ready)
+                self._finish(i, outcome, ready)
         except BaseException:
             self.request_stop(StopReason.SIGNAL)
             raise
@@ -384,52 +408,58 @@ class _Run:
             pool.shutdown(wait=True, cancel_futures=True)
         return self._result(started)
 
-    def _finish(self, outcome: JobOutcome, ready: list[tuple[int, int, str]]) -> None:
+    def _ready_key(self, i: int) -> int:
+        # Sorts like (order, index): lowest order first, then input order. One int, not a tuple: while the
+        # creates of a large run go first, ~20,000 link jobs wait in the heap.
+        return self.jobs[i].order * len(self.jobs) + i
+
+    def _finish(self, i: int, outcome: JobOutcome, ready: list[int]) -> None:
         job = outcome.job
-        self._set_outcome(outcome)
+        self._set_outcome(i, outcome)
         if outcome.status is JobStatus.NOT_RUN:
             self._progress()
             return  # its dependents stay undecided and end as not_run
         self.finished += 1
         if outcome.status is JobStatus.SUCCEEDED:
-            for d in self.dependents[job.id]:
+            for d in self._dependents_of(i):
                 self.waiting[d] -= 1
-                if self.waiting[d] == 0 and d not in self.outcomes:
-                    dj = self.by_id[d]
-                    heapq.heappush(ready, (dj.order, self.index[d], d))
+                if self.waiting[d] == 0 and self.outcomes[d] is None:
+                    heapq.heappush(ready, self._ready_key(d))
         elif outcome.status is JobStatus.FAILED:
             assert outcome.failure is not None
-            self._skip_dependents(job.id, f"dependency {job.id} failed ({outcome.failure.cls})")
+            self._skip_dependents(i, f"dependency {job.id} failed ({outcome.failure.cls})")
             if self.s.stop_on_error:
                 self.request_stop(StopReason.STOP_ON_ERROR)
         self._maybe_checkpoint()
         self._progress()
 
-    def _skip_dependents(self, root: str, why: str) -> None:
-        stack = [(d, why) for d in self.dependents[root]]
+    def _skip_dependents(self, root: int, why: str) -> None:
+        stack = [(d, why) for d in self._dependents_of(root)]
         while stack:
-            jid, reason = stack.pop()
-            if jid in self.outcomes:
+            i, reason = stack.pop()
+            if self.outcomes[i] is not None:
                 continue
-            self._set_outcome(JobOutcome(self.by_id[jid], JobStatus.SKIPPED, reason=reason))
+            jid = self.jobs[i].id
+            self._set_outcome(i, JobOutcome(self.jobs[i], JobStatus.SKIPPED, reason=reason))
             self.finished += 1
             if self.journal is not None:
                 self.journal.append("skipped", jid, message=reason)
-            stack.extend((d, f"dependency {jid} was skipped ({reason})") for d in self.dependents[jid])
+            stack.extend((d, f"dependency {jid} was skipped ({reason})") for d in self._dependents_of(i))
 
     # -- worker ----------------------------------------------------------------------------------------------
 
-    def _work(self, job: Job) -> None:
+    def _work(self, i: int) -> None:
+        job = self.jobs[i]
         try:
             outcome = self._attempts(job)
         except BaseException as exc:  # an engine bug must not leave the scheduler waiting forever
             failure = Failure(FailureClass.BUG, None, f"engine error: {type(exc).__name__}: {exc}")
             outcome = JobOutcome(job, JobStatus.FAILED, failure=failure, reason="engine-error")
-            self.results.put(outcome)
+            self.results.put((i, outcome))
             if not isinstance(exc, Exception):
                 raise
             return
-        self.results.put(outcome)
+        self.results.put((i, outcome))
 
     def _attempts(self, job: Job) -> JobOutcome:
         probe = [False]
@@ -502,6 +532,7 @@ class _Run:
             return JobOutcome(job, JobStatus.FAILED, failure=prev, attempts=n, reason="halted")
         if self.journal is not None:
             self.journal.append("done", job.id, attempt=last[0], result=value)
+            value = None  # journaled: see JobOutcome.result
         return JobOutcome(job, JobStatus.SUCCEEDED, result=value, attempts=last[0])
 
     def _gate(self, job: Job, attempt: Attempt, probe: list[bool]) -> None:
@@ -549,14 +580,12 @@ class _Run:
     def _not_run_reason(self) -> str:
         return f"the run stopped ({self.stop_reason or 'stop'}) before it started"
 
-    def _set_outcome(self, outcome: JobOutcome) -> None:
-        old = self.outcomes.get(outcome.job.id)
+    def _set_outcome(self, i: int, outcome: JobOutcome) -> None:
+        old = self.outcomes[i]
         if old is not None:
             self.status_counts[old.status.value] -= 1
-            self._status_jobs_exact = False
-        self.outcomes[outcome.job.id] = outcome
+        self.outcomes[i] = outcome
         self.status_counts[outcome.status.value] += 1
-        self.status_jobs[outcome.status.value].append(self.index[outcome.job.id])
 
     def _counts(self) -> dict[str, int]:
         # Called after every finished job (progress): counting self.outcomes here made a run O(jobs²).
@@ -567,17 +596,18 @@ class _Run:
         }
 
     def _summary(self, *, final: bool) -> dict[str, Any]:
-        def ids(status: JobStatus) -> list[str]:
-            if self._status_jobs_exact:  # input order, without walking every job at every checkpoint
-                return [self.jobs[i].id for i in sorted(self.status_jobs[status.value])]
-            return [j.id for j in self.jobs if (o := self.outcomes.get(j.id)) is not None and o.status is status]
-
+        # One pass over the jobs, in input order. Checkpoints are spaced (see EngineSettings), so this stays
+        # O(jobs) per checkpoint like the id lists it writes, not the O(jobs²) of one per N jobs.
+        ids: dict[JobStatus, list[str]] = {st: [] for st in JobStatus}
+        for j, o in zip(self.jobs, self.outcomes, strict=True):
+            if o is not None:
+                ids[o.status].append(j.id)
         return {
             "final": final,
             "counts": self._counts(),
-            "done": ids(JobStatus.SUCCEEDED),
-            "failed": ids(JobStatus.FAILED),
-            "skipped": ids(JobStatus.SKIPPED),
+            "done": ids[JobStatus.SUCCEEDED],
+            "failed": ids[JobStatus.FAILED],
+            "skipped": ids[JobStatus.SKIPPED],
             "stopped_reason": self.stop_reason.value if self.stop_reason else None,
         }
 
@@ -624,15 +654,22 @@ class _Run:
             self.reporter.update(self._snapshot(), force=True)
 
     def _result(self, started: float) -> RunResult:
-        for j in self.jobs:
-            if j.id not in self.outcomes:
-                blocked = [
-                    d for d in j.deps if d not in self.outcomes or self.outcomes[d].status is not JobStatus.SUCCEEDED
-                ]
+        undecided = [i for i, o in enumerate(self.outcomes) if o is None]
+        if undecided:
+            done = {
+                j.id
+                for j, o in zip(self.jobs, self.outcomes, strict=True)
+                if o is not None and o.status is JobStatus.SUCCEEDED
+            }
+            for i in undecided:
+                j = self.jobs[i]
+                blocked = [d for d in j.deps if d not in done]
                 why = f"dependency {blocked[0]} did not run" if blocked else self._not_run_reason()
-                self._set_outcome(JobOutcome(j, JobStatus.NOT_RUN, reason=why))
-        ordered = {j.id: self.outcomes[j.id] for j in self.jobs}
-        self.outcomes = ordered
+                self._set_outcome(i, JobOutcome(j, JobStatus.NOT_RUN, reason=why))
+        ordered: dict[str, JobOutcome] = {}
+        for j, o in zip(self.jobs, self.outcomes, strict=True):
+            assert o is not None
+            ordered[j.id] = o
         if self.stop_reason is not None and self.journal is not None:
             not_run = [j.id for j in self.jobs if ordered[j.id].status is JobStatus.NOT_RUN]
             self.journal.append("stopped", reason=self.stop_reason.value, not_run=not_run)

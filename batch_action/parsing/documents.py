@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from batch_action.model import Document, Kind, Problem, Severity, Skipped
+from batch_action.model import LINE_FIELDS, Document, Kind, Problem, Severity, Skipped, text_digest
 from batch_action.parsing.frontmatter import FrontMatterError, Value, split
 
 ARCHIVE_DIRS = ("archived", ".archived")
@@ -73,7 +74,7 @@ def place(relative: str) -> Place:
         rest = rest[1:]
         if len(rest) < 2:
             return Place(None, reason="loose file in an archive folder, not in an epic")
-    epic, inner = rest[0], rest[1:]
+    epic, inner = sys.intern(rest[0]), rest[1:]  # one string per epic, shared by its tasks
     if len(inner) > 1:
         sub = inner[0]
         why = "progress updates" if sub == "updates" else "analysis notes" if sub == "analysis" else "sub-folder"
@@ -189,18 +190,42 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         kind=where.kind,
         path=path,
         title=title,
-        status=(_text(values.get("status")) or "").strip().lower(),
-        body=front.body.strip("\n"),
+        status=sys.intern((_text(values.get("status")) or "").strip().lower()),  # a handful of values, 10,000 files
+        body_digest=text_digest(_body_text(front.body)),
         epic=where.epic,
         prd=prd,
         depends_on=depends,
         github_number=github_number,
         github_repo=github_repo,
         archived=where.archived,
-        meta=dict(values),
-        lines=dict(front.lines),
+        ident=identifier if isinstance(identifier := values.get("id"), str) else "",
+        lines=tuple((name, front.lines[name]) for name in LINE_FIELDS if name in front.lines),
     )
     return document, problems
+
+
+def _body_text(body: str) -> str:
+    return body.strip("\n")
+
+
+class BodyChanged(Exception):
+    """The file no longer holds the body that was planned (it changed during the run, or cannot be read)."""
+
+
+def read_body(workspace: Path, path: str, digest: str) -> str:
+    """The body of the file at workspace-relative `path`, as `parse_document` saw it when its digest was taken.
+
+    Raises `BodyChanged` when the file cannot be read or parsed, or its body is no longer the one planned:
+    writing the new text under the old plan's marker would hide the change from the next run.
+    """
+    try:
+        front = split((workspace / path).read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
+        raise BodyChanged(f"{path} could not be read again to write its issue ({exc})") from exc
+    body = _body_text(front.body)
+    if text_digest(body) != digest:
+        raise BodyChanged(f"{path} changed while the run was writing issues; the next run syncs the new content")
+    return body
 
 
 def _text(value: Value | None) -> str:
@@ -230,7 +255,7 @@ def _tokens(value: Value) -> tuple[str, ...]:
     for item in items:
         token = item.strip().strip("\"'#").strip()
         if token:
-            seen[token] = None
+            seen[sys.intern(token)] = None  # `001`, `002`… repeat in every epic
     return tuple(seen)
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 # The C encoder (one line per value); `json.dumps(indent=…)` always takes the pure-Python one, which for the
 # 12 MB plan of a 10,000-item tree cost seconds and, through millions of small string chunks, ~100 MB of memory.
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_END = object()
 
 
 def dumps_json(data: Any, *, depth: int = 2) -> str:
@@ -26,6 +28,17 @@ def json_chunks(data: Any, *, depth: int = 2) -> Iterator[str]:
 
 
 def _chunks(value: Any, depth: int, indent: str) -> Iterator[str]:
+    if isinstance(value, Iterator):
+        # A generator stands for an array made while it is written (a 30,000-operation plan never exists
+        # as one list of dicts).
+        first = next(value, _END)
+        if first is _END:
+            yield "[]"
+        elif depth <= 0:
+            yield _ONE_LINE.encode([first, *value])
+        else:
+            yield from _array(itertools.chain((first,), value), depth, indent)
+        return
     if depth <= 0 or not isinstance(value, dict | list | tuple) or not value:
         yield _ONE_LINE.encode(value)
         return
@@ -37,8 +50,13 @@ def _chunks(value: Any, depth: int, indent: str) -> Iterator[str]:
             yield from _chunks(value[key], depth - 1, inner)
         yield "\n" + indent + "}"
         return
+    yield from _array(value, depth, indent)
+
+
+def _array(items: Iterable[Any], depth: int, indent: str) -> Iterator[str]:
+    inner = indent + "  "
     yield "["
-    for index, item in enumerate(value):
+    for index, item in enumerate(items):
         yield ("\n" if index == 0 else ",\n") + inner
         yield from _chunks(item, depth - 1, inner)
     yield "\n" + indent + "]"

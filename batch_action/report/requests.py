@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +35,9 @@ class RequestLog:
     clock: Callable[[], float] = time.monotonic
     started: float = field(default=0.0)
     by_call: Counter[tuple[str, str, int]] = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)
-    write_times: list[float] = field(default_factory=list)  # seconds since start of each write response
+    # Plain doubles (8 bytes each), not a list of float objects (32): one entry per request of the run.
+    latencies: array[float] = field(default_factory=lambda: array("d"))
+    write_times: array[float] = field(default_factory=lambda: array("d"))  # seconds since start, per write
     limit_responses: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -20,7 +20,7 @@ from batch_action.sync.render import SYNC_LABEL, IssueSpec, label_colours, read_
 from batch_action.sync.tracker import IssueFields, IssueTracker, RemoteIssue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Known:
     number: int
     id: int
@@ -82,12 +82,15 @@ class Applier:
         tracker: IssueTracker,
         registry: IssueRegistry,
         source_url: Callable[[str], str],
+        read_body: Callable[[IssueSpec], str],
         *,
         verify_links: bool = False,
         pace: Callable[[], None] | None = None,
     ) -> None:
-        """`verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
+        """`read_body` gives an item's markdown when its issue is written (it may raise `JobError`).
+        `verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
         truth: a link made after it was written must not be sent twice)."""
+        self.read_body = read_body
         self.verify_links = verify_links
         self.pace = pace
         self.ops = {op.id: op for op in plan.operations}
@@ -197,7 +200,7 @@ class Applier:
         numbers = {
             key: known.number for key in (spec.parent, *spec.blockers) if key and (known := self.registry.get(key))
         }
-        return render_body(spec, numbers, source_url=self.source_url(spec.path))
+        return render_body(spec, self.read_body(spec), numbers, source_url=self.source_url(spec.path))
 
     def _fields(self, spec: IssueSpec) -> IssueFields:
         return IssueFields(

@@ -30,7 +30,7 @@ class Action(StrEnum):
     RELINK = "relink"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Operation:
     id: str
     action: Action
@@ -69,15 +69,22 @@ class Plan:
         return sum(1 for op in self.operations if op.action is action)
 
     def to_json(self) -> dict[str, object]:
+        """plan.json's content; operations as a generator, made while the file is written."""
         return {
-            "operations": [
-                {k: v for k, v in vars(op).items() if v not in (None, "", ())} | {"action": op.action.value}
-                for op in self.operations
-            ],
+            "operations": (_operation_json(op) for op in self.operations),
             "unchanged": self.unchanged,
             "out_of_scope": self.out_of_scope,
             "counts": {action.value: self.count(action) for action in Action},
         }
+
+
+def _operation_json(op: Operation) -> dict[str, object]:
+    data: dict[str, object] = {"action": op.action.value}
+    for name in Operation.__slots__:
+        value = getattr(op, name)
+        if value not in (None, "", ()) and name != "action":
+            data[name] = value
+    return data
 
 
 def make_plan(
@@ -95,8 +102,15 @@ def make_plan(
     creating: set[str] = set()
     keys = sorted(specs, key=lambda k: (order.get(k, len(order)), k))
 
+    create_ids: dict[str, tuple[str, ...]] = {}  # one id string per item, however many jobs wait for it
+
     def create_dep(key: str | None) -> tuple[str, ...]:
-        return (f"{Action.CREATE}:{key}",) if key in creating else ()
+        if key not in creating:
+            return ()
+        found = create_ids.get(key)
+        if found is None:
+            found = create_ids[key] = (f"{Action.CREATE}:{key}",)
+        return found
 
     # First pass: which items need an issue, an update, a re-link, or nothing.
     work: list[tuple[IssueSpec, RemoteIssue | None, bool, bool]] = []  # (spec, remote, update, relink)
@@ -125,19 +139,21 @@ def make_plan(
     # One job per label an item about to be written uses: labels are made in parallel, each item waits only
     # for its own, and a label that exists costs no write (the listing is read once, by the first label job).
     labelled = sorted({label for spec, remote, update, _ in work if remote is None or update for label in spec.labels})
+    label_ids = {label: f"{Action.LABELS}:{label}" for label in labelled}
     ops.extend(
-        Operation(f"{Action.LABELS}:{label}", Action.LABELS, "", "", target=label, reason="make sure the label exists")
+        Operation(label_ids[label], Action.LABELS, "", "", target=label, reason="make sure the label exists")
         for label in labelled
     )
 
     for spec, remote, update, relink in work:
         refs = [spec.parent, *spec.blockers]
         ref_deps = tuple(d for ref in refs for d in create_dep(ref))
-        label_dep = tuple(f"{Action.LABELS}:{label}" for label in spec.labels)
+        label_dep = tuple(label_ids[label] for label in spec.labels) if remote is None or update else ()
         if remote is None:
+            own = create_dep(spec.key)
             ops.append(
                 Operation(
-                    f"{Action.CREATE}:{spec.key}",
+                    own[0],
                     Action.CREATE,
                     spec.key,
                     spec.path,
@@ -146,7 +162,6 @@ def make_plan(
                 )
             )
             outcome[spec.key] = "create"
-            own = (f"{Action.CREATE}:{spec.key}",)
             if spec.parent:
                 ops.append(
                     Operation(

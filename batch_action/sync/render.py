@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from batch_action.graph import TaskGraph
@@ -30,15 +30,19 @@ _EXTRA_LABEL_COLOUR = "ededed"
 _BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters; leave room for the metadata and marker
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssueSpec:
-    """The desired state of one item's issue, before issue numbers are known."""
+    """The desired state of one item's issue, before issue numbers are known.
+
+    The file's body is named by its digest; the text is read again when the issue is written. `source_body` is
+    set only where no file is at hand: the specs a replay loads from a checkpoint.
+    """
 
     key: str
     kind: Kind
     path: str
     title: str
-    source_body: str
+    body_digest: str
     labels: tuple[str, ...]
     closed: bool
     parent: str | None
@@ -46,6 +50,7 @@ class IssueSpec:
     digest: str  # of the content: title, body, status, labels, source path
     links_digest: str  # of the links: parent and blockers, by key
     status: str
+    source_body: str | None = None
 
     @property
     def state(self) -> str:
@@ -98,13 +103,13 @@ def build_spec(
     blockers = tuple(graph.blockers(doc.key)) if dependencies else ()
     labels = labels_for(doc, extra_labels)
     closed = doc.status in DONE_STATUSES
-    content = {"title": doc.title, "body": doc.body, "status": doc.status, "labels": labels, "path": doc.path}
+    content = {"title": doc.title, "body": doc.body_digest, "status": doc.status, "labels": labels, "path": doc.path}
     return IssueSpec(
         key=doc.key,
         kind=doc.kind,
         path=doc.path,
         title=doc.title[:256] or doc.key,
-        source_body=doc.body,
+        body_digest=doc.body_digest,
         labels=labels,
         closed=closed,
         parent=parent,
@@ -122,18 +127,20 @@ def _digest(value: object) -> str:
 def build_specs(
     graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool
 ) -> dict[str, IssueSpec]:
-    return {
-        key: build_spec(doc, graph, extra_labels, sub_issues=sub_issues, dependencies=dependencies)
-        for key, doc in sorted(graph.documents.items())
-    }
+    specs = {}
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one label tuple per epic, not one per item
+    for key, doc in sorted(graph.documents.items()):
+        spec = build_spec(doc, graph, extra_labels, sub_issues=sub_issues, dependencies=dependencies)
+        labels = shared.setdefault(spec.labels, spec.labels)
+        specs[key] = spec if labels is spec.labels else replace(spec, labels=labels)
+    return specs
 
 
-def render_body(spec: IssueSpec, numbers: Mapping[str, int], *, source_url: str) -> str:
-    """The issue body: the file's markdown, a short metadata block, and the marker.
+def render_body(spec: IssueSpec, body: str, numbers: Mapping[str, int], *, source_url: str) -> str:
+    """The issue body: the file's markdown (`body`), a short metadata block, and the marker.
 
     `numbers` maps item keys to issue numbers known so far; a parent or blocker without one is named by key.
     """
-    body = spec.source_body
     if len(body) > _BODY_LIMIT:
         body = body[:_BODY_LIMIT] + "\n\n…(truncated: the file is longer than an issue body may be)"
 
