@@ -46,7 +46,7 @@ from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.apply import Applier, IssueRegistry, jobs_for
 from batch_action.sync.observe import Observation, observe
-from batch_action.sync.plan import Action, Observed, Plan, Scope, make_plan
+from batch_action.sync.plan import Action, Observed, Operation, Plan, Scope, make_plan
 from batch_action.sync.render import IssueSpec, build_specs, source_url
 from batch_action.sync.tracker import IssueTracker, Response, ResponseListener
 
@@ -595,7 +595,6 @@ def run_operations(
     verify_links: bool = False,
 ) -> RunResult:
     applier = Applier(
-        plan,
         specs,
         tracker,
         registry,
@@ -607,11 +606,11 @@ def run_operations(
     jobs = jobs_for(plan, order)
     with io.group(f"Apply: {len(jobs)} operations"):
         result = engine.run(jobs, applier)
-    ops = {op.id: op for op in plan.operations}
     said: set[str] = set()
-    for job_id, job_outcome in result.outcomes.items():
+    for job_outcome in result.outcomes.values():
         if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
-            op = ops[job_id]
+            op = job_outcome.job.data
+            assert isinstance(op, Operation)
             failure = job_outcome.failure
             if failure.fatal_for_run:
                 # A token problem is one problem, however many requests were in flight when it showed.
@@ -636,10 +635,10 @@ def body_of(workspace: Path, spec: IssueSpec) -> str:
 def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadable: int, skipped: int) -> Outcome:
     by_key: dict[str, list[tuple[Action, JobStatus]]] = {}
     failures: list[dict[str, Any]] = []
-    ops = {op.id: op for op in plan.operations}
     if result is not None:
-        for job_id, job_outcome in result.outcomes.items():
-            op = ops[job_id]
+        for job_outcome in result.outcomes.values():
+            op = job_outcome.job.data
+            assert isinstance(op, Operation)
             by_key.setdefault(op.key, []).append((op.action, job_outcome.status))
             if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
                 failure = job_outcome.failure

@@ -42,6 +42,8 @@ class Job:
     creates_content: bool = False  # paced by the writes-per-minute token bucket
     label: str = ""  # human handle for logs/annotations, e.g. the source file path
     order: int = 0  # lower first among ready jobs
+    # What the execute callable needs besides the id (e.g. the plan operation), so it keeps no id -> data map.
+    data: object = None
 
 
 Execute = Callable[[Job, Attempt], object]

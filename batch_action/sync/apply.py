@@ -56,6 +56,7 @@ def jobs_for(plan: Plan, order: Mapping[str, int]) -> list[Job]:
             creates_content=op.action in (Action.CREATE, Action.LINK_PARENT, Action.LINK_BLOCKER),
             label=op.path,
             order=order.get(op.key, -1) * 10 + _ACTION_RANK[op.action],
+            data=op,
         )
         for op in plan.operations
     ]
@@ -77,7 +78,6 @@ class Applier:
 
     def __init__(
         self,
-        plan: Plan,
         specs: Mapping[str, IssueSpec],
         tracker: IssueTracker,
         registry: IssueRegistry,
@@ -93,7 +93,6 @@ class Applier:
         self.read_body = read_body
         self.verify_links = verify_links
         self.pace = pace
-        self.ops = {op.id: op for op in plan.operations}
         self.specs = specs
         self.tracker = tracker
         self.registry = registry
@@ -103,7 +102,8 @@ class Applier:
         self._labels_seen: set[str] | None = None
 
     def __call__(self, job: Job, attempt: Attempt) -> object:
-        op = self.ops[job.id]
+        op = job.data
+        assert isinstance(op, Operation)
         handler = getattr(self, f"_{op.action.value.replace('-', '_')}")
         result: object = handler(op, attempt)
         return result
