@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import shutil
 import threading
 import time
@@ -53,6 +54,8 @@ from batch_action.sync.tracker import IssueTracker, Response, ResponseListener
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
 EXIT_SETTINGS = 2
+# Mermaid refuses diagrams over 50,000 characters (its default maxTextSize); a larger tree's report shows epics.
+MERMAID_LIMIT = 50_000
 
 TrackerFactory = Callable[[Settings, ResponseListener | None], IssueTracker]
 Discover = Callable[[Path, str | None, str], ChangeSet]
@@ -177,6 +180,7 @@ def prepare(
     skipped, unreadable = tree.skipped, tree.unreadable
     # What follows needs neither the graph nor the documents: let them go before the plan is made.
     del graph, tree
+    gc.collect()  # a networkx graph is a reference cycle (it caches views of itself): free it now, not later
     with phases.timed("plan"):
         plan = make_plan(
             specs,
@@ -246,6 +250,14 @@ def finish(
     """Report files, outputs, step summary and the exit code, for every kind of ending."""
     kinds = prepared.picture.kinds
     mermaid = prepared.picture.mermaid(outcome.outcomes or None)
+    drawn, note = mermaid, ""
+    if len(mermaid) > MERMAID_LIMIT:
+        tasks = sum(1 for _, kind, _ in prepared.picture.nodes if kind == "task")
+        drawn = prepared.picture.overview(outcome.outcomes or None)
+        note = (
+            f"PRDs and epics only: the whole graph is too large to draw here. The {tasks} tasks are in "
+            "`task-graph.mmd` (graph artifact); each epic takes the colour of the most serious outcome among its tasks."
+        )
     overflow = [f"{a.level}: {a.file or ''}:{a.line or ''} {a.message}" for a in io.overflow]
     performance = performance_data(
         phases=phases.seconds,
@@ -266,7 +278,8 @@ def finish(
         kinds=kinds,
         problems=prepared.problems,
         skipped=prepared.skipped,
-        mermaid=mermaid,
+        mermaid=drawn,
+        mermaid_note=note,
         failures=outcome.failures,
         sections=sections,
         overflow=overflow,
@@ -344,8 +357,7 @@ def run(
         with io.group("Plan"):
             prepared = prepare(settings, io, phases, tracker, discover, reads)
             paths = dict(prepared.paths)
-            for line in plan_lines(prepared.plan, prepared.picture.kinds):
-                io.log(line)
+            io.log_lines(plan_lines(prepared.plan, prepared.picture.kinds))
     except GaveUp as exc:
         failure = exc.failure
         io.error(

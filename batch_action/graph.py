@@ -133,6 +133,29 @@ class GraphPicture:
         lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
         return "\n".join(lines) + "\n"
 
+    def overview(self, outcomes: Mapping[str, str] | None = None) -> str:
+        """PRDs and epics only, each epic coloured by the most serious outcome among itself and its tasks: what a
+        report can show of a tree too large to draw whole (GitHub renders no Mermaid text over 50,000 characters)."""
+        colours = outcomes or {}
+        worst: dict[str, str] = {}
+        for key, kind, _ in self.nodes:
+            outcome = colours.get(key)
+            if outcome is None:
+                continue
+            owner = f"epic:{key.split(':', 1)[1].split('/', 1)[0]}" if kind == Kind.TASK.value else key
+            if _SEVERITY.get(_ALIASES.get(outcome, outcome), 0) > _SEVERITY.get(worst.get(owner, ""), 0):
+                worst[owner] = _ALIASES.get(outcome, outcome)
+        drawn = [(key, kind, line) for key, kind, line in self.nodes if kind != Kind.TASK.value]
+        ids = {line.split(maxsplit=1)[0].split("[", 1)[0].split("(", 1)[0] for _, _, line in drawn}
+        lines = ["flowchart TD"]
+        lines.extend(line + _css(worst.get(key) or colours.get(key), kind) for key, kind, line in drawn)
+        for edge in self.edges.split("\n") if self.edges else ():
+            parts = edge.split()
+            if parts[0] in ids and parts[-1] in ids:
+                lines.append(edge)
+        lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
+        return "\n".join(lines) + "\n"
+
 
 _STYLES = {
     "prd": "fill:#ede7f6,stroke:#5e35b1",
@@ -146,6 +169,9 @@ _STYLES = {
     "pending": "fill:#fff3e0,stroke:#fb8c00",
 }
 
+
+# Which outcome colours an epic in the overview, when its tasks differ: the one that most needs a look.
+_SEVERITY = {"failed": 6, "pending": 5, "created": 4, "updated": 3, "closed": 2, "unchanged": 1}
 
 # Planned actions (a dry run) take the colour of the outcome they would have.
 _ALIASES = {"create": "created", "update": "updated", "relink": "updated", "close": "closed"}

@@ -101,3 +101,14 @@ def test_exports() -> None:
     assert len(data["edges"]) == 5 + 6 and data["waves"][0] == ["prd:auth"]
     mermaid = g.mermaid({"task:auth/001": "failed"})
     assert mermaid.startswith("flowchart TD\n") and ":::failed" in mermaid and "-.->|blocks|" in mermaid
+
+
+def test_overview_draws_prds_and_epics_coloured_by_their_most_serious_task() -> None:
+    g = build_graph(base())
+    picture = g.picture()
+    overview = picture.overview({"task:auth/001": "failed", "task:auth/002": "created", "epic:auth": "created"})
+    node_lines = [line for line in overview.splitlines() if ":::" in line]
+    assert node_lines == ['  n0(["Epic: auth"]):::failed', '  n1[["PRD: auth"]]:::prd']  # a failed task shows
+    assert [line for line in overview.splitlines() if "-->" in line] == ["  n1 --> n0"]
+    assert "|blocks|" not in overview  # dependencies are between tasks, so none is drawn
+    assert picture.kinds["task:auth/001"] == "task" and len(picture.mermaid()) > len(overview)

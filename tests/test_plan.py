@@ -158,3 +158,14 @@ def test_body_has_metadata_links_and_marker() -> None:
     assert "**Parent:** #5" in body and "**Depends on:** #6" in body and "[.claude/epics/e/002.md](https://x/y)" in body
     marker = read_marker(body)
     assert marker and marker.key == "task:e/002" and marker.digest == specs["task:e/002"].digest
+
+
+def test_the_logged_plan_shows_at_most_200_operations_of_a_kind() -> None:
+    from batch_action.report.markdown import plan_lines
+    from batch_action.sync.plan import Action, Operation, Plan
+
+    ops = [Operation(f"create:task:e/{i:03}", Action.CREATE, f"task:e/{i:03}", f"e/{i:03}.md") for i in range(205)]
+    lines = plan_lines(Plan(ops, [], [], {}), {op.key: "task" for op in ops})
+    assert lines[:2] == ["task:", "  create  e/000.md"] and lines[200] == "  create  e/199.md"
+    assert lines[201] == "  … and 5 more task operations (all of them are in plan.json)"
+    assert lines[202].startswith("plan: 205 create")

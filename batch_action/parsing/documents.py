@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -74,7 +73,7 @@ def place(relative: str) -> Place:
         rest = rest[1:]
         if len(rest) < 2:
             return Place(None, reason="loose file in an archive folder, not in an epic")
-    epic, inner = sys.intern(rest[0]), rest[1:]  # one string per epic, shared by its tasks
+    epic, inner = _shared(rest[0]), rest[1:]  # one string per epic, shared by its tasks
     if len(inner) > 1:
         sub = inner[0]
         why = "progress updates" if sub == "updates" else "analysis notes" if sub == "analysis" else "sub-folder"
@@ -190,7 +189,7 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         kind=where.kind,
         path=path,
         title=title,
-        status=sys.intern((_text(values.get("status")) or "").strip().lower()),  # a handful of values, 10,000 files
+        status=_shared((_text(values.get("status")) or "").strip().lower()),  # a handful of values, 10,000 files
         body_digest=text_digest(_body_text(front.body)),
         epic=where.epic,
         prd=prd,
@@ -219,13 +218,25 @@ def read_body(workspace: Path, path: str, digest: str) -> str:
     writing the new text under the old plan's marker would hide the change from the next run.
     """
     try:
-        front = split((workspace / path).read_bytes().decode("utf-8"))
+        # os.path, not `workspace / path`: pathlib interns every path part, and 10,000 new names made the
+        # interpreter's table of interned strings double in size (2 MB) during a run.
+        with open(os.path.join(workspace, path), "rb") as handle:
+            front = split(handle.read().decode("utf-8"))
     except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
         raise BodyChanged(f"{path} could not be read again to write its issue ({exc})") from exc
     body = _body_text(front.body)
     if text_digest(body) != digest:
         raise BodyChanged(f"{path} changed while the run was writing issues; the next run syncs the new content")
     return body
+
+
+_SHARED: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One string object for a value many files repeat. Not sys.intern: growing the interpreter's table of
+    interned names by a few thousand entries made it double (2 MB) during a run."""
+    return _SHARED.setdefault(text, text)
 
 
 def _text(value: Value | None) -> str:
@@ -255,7 +266,7 @@ def _tokens(value: Value) -> tuple[str, ...]:
     for item in items:
         token = item.strip().strip("\"'#").strip()
         if token:
-            seen[sys.intern(token)] = None  # `001`, `002`… repeat in every epic
+            seen[_shared(token)] = None  # `001`, `002`… repeat in every epic
     return tuple(seen)
 
 

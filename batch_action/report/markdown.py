@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from batch_action.model import Problem, Skipped
-from batch_action.sync.plan import Action, Plan
+from batch_action.sync.plan import Action, Operation, Plan
 
 _ACTION_WORDS = {
     Action.LABELS: "ensure labels",
@@ -20,19 +20,27 @@ _ACTION_WORDS = {
 }
 
 
-def plan_lines(plan: Plan, kinds: Mapping[str, str]) -> list[str]:
-    """One line per operation, grouped by kind, for the log."""
+PLAN_LINES_PER_KIND = 200  # the job log shows this many operations of each kind; plan.json has them all
+
+
+def plan_lines(plan: Plan, kinds: Mapping[str, str], *, per_kind: int = PLAN_LINES_PER_KIND) -> list[str]:
+    """One line per operation, grouped by kind, for the log: at most `per_kind` of each kind, then a count."""
     lines: list[str] = []
-    by_kind: dict[str, list[str]] = {}
+    by_kind: dict[str, list[Operation]] = {}
     for op in plan.operations:
         kind = kinds.get(op.key, "labels" if op.action is Action.LABELS else "removed")
-        issue = f" #{op.number}" if op.number else ""
-        target = f" {op.target}" if op.target else ""
-        by_kind.setdefault(kind, []).append(f"  {_ACTION_WORDS[op.action]}{issue}{target}  {op.path or op.key}")
+        by_kind.setdefault(kind, []).append(op)
     for kind in ("labels", "prd", "epic", "task", "removed"):
-        if kind in by_kind:
-            lines.append(f"{kind}:")
-            lines.extend(by_kind[kind])
+        ops = by_kind.get(kind, [])
+        if not ops:
+            continue
+        lines.append(f"{kind}:")
+        for op in ops[:per_kind]:
+            issue = f" #{op.number}" if op.number else ""
+            target = f" {op.target}" if op.target else ""
+            lines.append(f"  {_ACTION_WORDS[op.action]}{issue}{target}  {op.path or op.key}")
+        if len(ops) > per_kind:
+            lines.append(f"  … and {len(ops) - per_kind} more {kind} operations (all of them are in plan.json)")
     lines.append(
         "plan: "
         + ", ".join(f"{plan.count(action)} {action.value}" for action in Action if plan.count(action))
@@ -53,6 +61,7 @@ def render_report(
     problems: Sequence[Problem],
     skipped: Sequence[Skipped],
     mermaid: str,
+    mermaid_note: str = "",
     failures: Sequence[Mapping[str, Any]] = (),
     sections: Sequence[str] = (),
     overflow: Sequence[str] = (),
@@ -96,7 +105,11 @@ def render_report(
         out += ["### More annotations", "", *[f"- {_cell(line)}" for line in overflow], ""]
     for section in sections:
         out += [section, ""]
-    out += ["### Task graph", "", "```mermaid", mermaid.rstrip(), "```", ""]
+    out += (
+        ["### Task graph", ""]
+        + ([mermaid_note, ""] if mermaid_note else [])
+        + ["```mermaid", mermaid.rstrip(), "```", ""]
+    )
     if skipped:
         reasons = Counter(s.reason for s in skipped)
         out += ["<details><summary>Skipped files (" + str(len(skipped)) + ")</summary>", ""]
