@@ -531,3 +531,14 @@ def test_ca_bundle_from_the_environment_is_used(gh: FakeGitHub, monkeypatch: pyt
         connection = tracker._github().requester._Requester__connection  # type: ignore[attr-defined]
         assert connection.verify == "/etc/ssl/certs/ca-certificates.crt"
         assert connection.session.trust_env is False
+
+
+def test_a_write_reply_without_an_issue_is_an_error_not_a_wrong_number() -> None:
+    from batch_action.sync.github_tracker import _remote_from_reply
+
+    reply = {"number": 7, "id": 70, "title": "t", "body": None, "state": "open", "labels": [{"name": "task"}]}
+    remote = _remote_from_reply(reply)
+    assert (remote.number, remote.id, remote.body, remote.labels) == (7, 70, "", ("task",))
+    with pytest.raises(GithubException) as info:
+        _remote_from_reply({"message": "ok"})
+    assert info.value.status == 502

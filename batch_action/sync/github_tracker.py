@@ -116,16 +116,34 @@ def _remote(issue: Issue) -> RemoteIssue:
         labels=tuple(label.name for label in issue.labels),
         state_reason=issue.state_reason,
         html_url=issue.html_url,
-        **_link_summary(issue),
+        **_link_summary(getattr(issue, "_rawData", {}) or {}),
     )
 
 
-def _link_summary(issue: Issue) -> dict[str, int | None]:
+def _remote_from_reply(data: object) -> RemoteIssue:
+    """A write reply's issue, read from the JSON as it came: building PyGithub's Issue (with its user, labels
+    and milestone objects) for the five fields used here cost more CPU than sending the request."""
+    if not isinstance(data, dict) or not isinstance(data.get("number"), int):
+        raise GithubException(502, data, None, "the reply to an issue write holds no issue")
+    labels = data.get("labels") or []
+    return RemoteIssue(
+        number=data["number"],
+        id=int(data.get("id") or 0),
+        title=str(data.get("title") or ""),
+        body=str(data.get("body") or ""),
+        state=str(data.get("state") or "open"),
+        labels=tuple(str(label.get("name")) if isinstance(label, dict) else str(label) for label in labels),
+        state_reason=data.get("state_reason"),
+        html_url=str(data.get("html_url") or ""),
+        **_link_summary(data),
+    )
+
+
+def _link_summary(raw: Mapping[str, object]) -> dict[str, int | None]:
     """Parent and blocked-by count as the listing gives them, read from the raw page data.
 
     The public properties would complete the object with a GET per issue when a field is missing.
     """
-    raw: dict[str, object] = getattr(issue, "_rawData", {}) or {}
     summary = raw.get("issue_dependencies_summary")
     if not isinstance(summary, dict):
         return {}  # this API (or GHES version) says nothing about links
@@ -332,8 +350,10 @@ class GitHubTracker:
         return created
 
     def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
+        payload = {"title": title, "body": body, "labels": list(labels)}
         with self._call():
-            return _remote(self._repo().create_issue(title=title, body=body, labels=list(labels)))
+            _, data = self._requester().requestJsonAndCheck("POST", f"/repos/{self.repository}/issues", input=payload)
+            return _remote_from_reply(data)
 
     def update_issue(self, number: int, fields: IssueFields) -> RemoteIssue:
         payload: dict[str, Any] = {}
@@ -348,8 +368,8 @@ class GitHubTracker:
         if fields.state_reason is not None:
             payload["state_reason"] = fields.state_reason
         with self._call():
-            headers, data = self._requester().requestJsonAndCheck("PATCH", self._issue_path(number), input=payload)
-            return _remote(Issue(self._requester(), headers, data, completed=True))
+            _, data = self._requester().requestJsonAndCheck("PATCH", self._issue_path(number), input=payload)
+            return _remote_from_reply(data)
 
     def list_sub_issues(self, number: int) -> list[RemoteIssue]:
         return [_remote(i) for i in self._each(self._repo().get_issue(number).get_sub_issues())]
