@@ -45,7 +45,7 @@ from batch_action.report.performance import peak_rss_mib, performance_data, perf
 from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
-from batch_action.sync.apply import Applier, IssueRegistry, jobs_for
+from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.observe import Observation, observe
 from batch_action.sync.plan import Action, Observed, Operation, Plan, Scope, make_plan
 from batch_action.sync.render import IssueSpec, build_specs, source_url
@@ -86,7 +86,7 @@ class Prepared:
     """Everything known before the first write: the input to a dry run's report and to the apply phase.
 
     The task graph and the parsed documents are not kept (~20 MB at 10,000 items): `prepare` writes the graph's
-    files, and the report needs only its picture, the kinds and the order.
+    files, and the report needs only its picture; each operation carries its scheduling order.
     """
 
     specs: dict[str, IssueSpec]
@@ -95,7 +95,6 @@ class Prepared:
     plan: Plan
     problems: list[Problem]
     picture: GraphPicture
-    order: dict[str, int]  # item key -> scheduling position
     skipped: list[Skipped]
     unreadable: list[str]
     paths: dict[str, Path]  # the plan and graph files written
@@ -191,7 +190,7 @@ def prepare(
         )
     paths["plan"] = write_plan_file(settings, plan, scope)
     commit = (changes.head if changes else None) or settings.sha
-    return Prepared(specs, scope, observation, plan, problems, picture, order, skipped, unreadable, paths, commit)
+    return Prepared(specs, scope, observation, plan, problems, picture, skipped, unreadable, paths, commit)
 
 
 def planned_counts(prepared: Prepared) -> dict[str, int]:
@@ -544,7 +543,7 @@ def replay_checkpoint(
         registry.put(key, number, id_)
     plan = Plan(todo.operations, [], [], {})
     result = (
-        run_operations(settings, io, plan, stored.specs, {}, tracker, engine, registry, verify_links=True)
+        run_operations(settings, io, plan, stored.specs, tracker, engine, registry, verify_links=True)
         if todo.operations
         else None
     )
@@ -581,7 +580,7 @@ def apply_plan(
     registry = IssueRegistry(prepared.observation.observed.issues)
     with phases.timed("apply"):
         result = (
-            run_operations(settings, io, prepared.plan, prepared.specs, prepared.order, tracker, engine, registry)
+            run_operations(settings, io, prepared.plan, prepared.specs, tracker, engine, registry)
             if prepared.plan.operations
             else None
         )
@@ -599,13 +598,13 @@ def run_operations(
     io: ActionsIO,
     plan: Plan,
     specs: Mapping[str, IssueSpec],
-    order: Mapping[str, int],
     tracker: IssueTracker,
     engine: Engine,
     registry: IssueRegistry,
     *,
     verify_links: bool = False,
 ) -> RunResult:
+    """The plan's operations are the engine's jobs (each knows its id, deps and scheduling order)."""
     applier = Applier(
         specs,
         tracker,
@@ -615,13 +614,12 @@ def run_operations(
         verify_links=verify_links,
         pace=engine.pace_write,
     )
-    jobs = jobs_for(plan, order)
-    with io.group(f"Apply: {len(jobs)} operations"):
-        result = engine.run(jobs, applier)
+    with io.group(f"Apply: {len(plan.operations)} operations"):
+        result = engine.run(plan.operations, applier)
     said: set[str] = set()
     for job_outcome in result.outcomes.values():
         if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
-            op = job_outcome.job.data
+            op = job_outcome.job
             assert isinstance(op, Operation)
             failure = job_outcome.failure
             if failure.fatal_for_run:
@@ -649,7 +647,7 @@ def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadabl
     failures: list[dict[str, Any]] = []
     if result is not None:
         for job_outcome in result.outcomes.values():
-            op = job_outcome.job.data
+            op = job_outcome.job
             assert isinstance(op, Operation)
             by_key.setdefault(op.key, []).append((op.action, job_outcome.status))
             if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:

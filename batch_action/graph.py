@@ -98,24 +98,20 @@ class TaskGraph:
 
     def picture(self) -> GraphPicture:
         """What the report draws, without the graph: the run keeps this through the apply phase."""
-        ids = {key: f"n{index}" for index, key in enumerate(sorted(self.graph.nodes))}
-        nodes = []
-        for key in sorted(self.graph.nodes):
-            doc = self.documents[key]
-            label = _mermaid_label(f"{doc.kind.value}: {doc.title}" if doc.kind is Kind.TASK else doc.title)
-            shape = ("[[", "]]") if doc.kind is Kind.PRD else ("([", "])") if doc.kind is Kind.EPIC else ("[", "]")
-            nodes.append((key, doc.kind.value, f'  {ids[key]}{shape[0]}"{label}"{shape[1]}:::'))
+        keys = sorted(self.graph.nodes)
+        ids = {key: index for index, key in enumerate(keys)}
+        nodes = tuple((key, self.documents[key].kind.value, self.documents[key].title) for key in keys)
         edges = []
         for source, target in sorted(self.graph.edges):
             arrow = "-->" if self.edge_kind(source, target) == PARENT else "-.->|blocks|"
-            edges.append(f"  {ids[source]} {arrow} {ids[target]}")
-        return GraphPicture(tuple(nodes), "\n".join(edges))
+            edges.append(f"  n{ids[source]} {arrow} n{ids[target]}")
+        return GraphPicture(nodes, "\n".join(edges))
 
 
 @dataclass(frozen=True)
 class GraphPicture:
-    """The Mermaid flowchart of a task graph, waiting for its colours: (key, kind, node line) per node and the
-    edge lines. A tenth of the memory of the graph and documents it was drawn from."""
+    """The Mermaid flowchart of a task graph, waiting for its colours: (key, kind, title) per node, node `n<i>`
+    being the i-th, and the edge lines. A tenth of the memory of the graph and documents it was drawn from."""
 
     nodes: tuple[tuple[str, str, str], ...]
     edges: str
@@ -127,7 +123,7 @@ class GraphPicture:
     def mermaid(self, outcomes: Mapping[str, str] | None = None) -> str:
         colours = outcomes or {}
         lines = ["flowchart TD"]
-        lines.extend(line + _css(colours.get(key), kind) for key, kind, line in self.nodes)
+        lines.extend(_node_line(i, kind, title, colours.get(key)) for i, (key, kind, title) in enumerate(self.nodes))
         if self.edges:
             lines.append(self.edges)
         lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
@@ -135,7 +131,7 @@ class GraphPicture:
 
     def overview(self, outcomes: Mapping[str, str] | None = None) -> str:
         """PRDs and epics only, each epic coloured by the most serious outcome among itself and its tasks: what a
-        report can show of a tree too large to draw whole (GitHub renders no Mermaid text over 50,000 characters)."""
+        report can show of a tree too large to draw whole (Mermaid refuses text over 50,000 characters)."""
         colours = outcomes or {}
         worst: dict[str, str] = {}
         for key, kind, _ in self.nodes:
@@ -145,16 +141,22 @@ class GraphPicture:
             owner = f"epic:{key.split(':', 1)[1].split('/', 1)[0]}" if kind == Kind.TASK.value else key
             if _SEVERITY.get(_ALIASES.get(outcome, outcome), 0) > _SEVERITY.get(worst.get(owner, ""), 0):
                 worst[owner] = _ALIASES.get(outcome, outcome)
-        drawn = [(key, kind, line) for key, kind, line in self.nodes if kind != Kind.TASK.value]
-        ids = {line.split(maxsplit=1)[0].split("[", 1)[0].split("(", 1)[0] for _, _, line in drawn}
+        drawn = [(i, key, kind, title) for i, (key, kind, title) in enumerate(self.nodes) if kind != Kind.TASK.value]
+        ids = {f"n{i}" for i, *_ in drawn}
         lines = ["flowchart TD"]
-        lines.extend(line + _css(worst.get(key) or colours.get(key), kind) for key, kind, line in drawn)
+        lines.extend(_node_line(i, kind, title, worst.get(key) or colours.get(key)) for i, key, kind, title in drawn)
         for edge in self.edges.split("\n") if self.edges else ():
             parts = edge.split()
             if parts[0] in ids and parts[-1] in ids:
                 lines.append(edge)
         lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
         return "\n".join(lines) + "\n"
+
+
+def _node_line(index: int, kind: str, title: str, outcome: str | None) -> str:
+    label = _mermaid_label(f"{kind}: {title}" if kind == Kind.TASK.value else title)
+    shape = ("[[", "]]") if kind == Kind.PRD.value else ("([", "])") if kind == Kind.EPIC.value else ("[", "]")
+    return f'  n{index}{shape[0]}"{label}"{shape[1]}:::{_css(outcome, kind)}'
 
 
 _STYLES = {
@@ -231,9 +233,9 @@ def _add_parents(result: TaskGraph) -> None:
                     )
                 )
         elif doc.kind is Kind.TASK and doc.epic:
-            epic_key = f"epic:{doc.epic}"
-            if epic_key in docs:
-                result.add_parent(epic_key, doc.key)
+            epic = docs.get(f"epic:{doc.epic}")
+            if epic is not None:
+                result.add_parent(epic.key, doc.key)  # the epic's own key string, not one more per task
 
 
 def _add_dependencies(result: TaskGraph) -> None:

@@ -140,7 +140,7 @@ def test_lower_order_first_among_ready_jobs() -> None:
 
 
 def test_negative_orders_and_deps_keep_order_then_input_order() -> None:
-    # jobs_for gives jobs without a key a negative order; the ready heap must still sort (order, input index).
+    # label operations (no item key) have a negative order; the ready heap must still sort (order, input index).
     clock = FakeClock()
     jobs = [
         Job("p", order=5),

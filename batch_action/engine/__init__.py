@@ -28,6 +28,7 @@ from .scheduler import (
     JobOutcome,
     JobStatus,
     RunResult,
+    Schedulable,
     SkippingClock,
 )
 
@@ -65,6 +66,7 @@ __all__ = [
     "RetryPolicy",
     "RetrySettings",
     "RunResult",
+    "Schedulable",
     "SkippingClock",
     "StopReason",
     "Unfinished",

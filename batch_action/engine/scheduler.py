@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from .breaker import BreakerState, CircuitBreaker
 from .failures import LIMIT_CLASSES, Failure, FailureClass
@@ -33,20 +33,36 @@ from .policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, St
 from .progress import ProgressReporter, ProgressSink, ProgressSnapshot
 
 
+class Schedulable(Protocol):
+    """What the engine reads of a job. `Job` is the plain one; a caller may pass its own objects (the sync passes
+    its plan operations, so a 30,000-operation run does not hold a second object per operation)."""
+
+    @property
+    def id(self) -> str: ...  # deterministic, unique, e.g. "create:task:auth/001"
+    @property
+    def deps(self) -> tuple[str, ...]: ...  # must have SUCCEEDED first; a failed/skipped dep => this is skipped
+    @property
+    def writes(self) -> bool: ...  # sends a write (POST/PATCH/DELETE)
+    @property
+    def creates_content(self) -> bool: ...  # paced by the writes-per-minute token bucket
+    @property
+    def label(self) -> str: ...  # human handle for logs/annotations, e.g. the source file path
+    @property
+    def order(self) -> int: ...  # lower first among ready jobs
+
+
 # slots: a run of 10,000 items holds ~31,000 of each; without them every instance carries its own dict.
 @dataclass(frozen=True, slots=True)
 class Job:
-    id: str  # deterministic, unique, e.g. "create:task:auth/001"
-    deps: tuple[str, ...] = ()  # must have SUCCEEDED first; a failed/skipped dep => this job is skipped
-    writes: bool = True  # sends a write (POST/PATCH/DELETE)
-    creates_content: bool = False  # paced by the writes-per-minute token bucket
-    label: str = ""  # human handle for logs/annotations, e.g. the source file path
-    order: int = 0  # lower first among ready jobs
-    # What the execute callable needs besides the id (e.g. the plan operation), so it keeps no id -> data map.
-    data: object = None
+    id: str
+    deps: tuple[str, ...] = ()
+    writes: bool = True
+    creates_content: bool = False
+    label: str = ""
+    order: int = 0
 
 
-Execute = Callable[[Job, Attempt], object]
+Execute = Callable[[Any, Attempt], object]  # called with the jobs given to `Engine.run`
 
 
 class JobStatus(StrEnum):
@@ -58,7 +74,7 @@ class JobStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
-    job: Job
+    job: Schedulable
     status: JobStatus
     # What execute returned (SUCCEEDED), kept only when the engine has no journal: otherwise the journal's
     # "done" line has it (load_journal), and keeping every result to the end cost ~250 bytes a job.
@@ -242,13 +258,13 @@ class Engine:
                 return
             self._halt.wait(min(left, 0.25))
 
-    def run(self, jobs: Sequence[Job], execute: Execute) -> RunResult:
+    def run(self, jobs: Sequence[Schedulable], execute: Execute) -> RunResult:
         self._halt = threading.Event()
         return _Run(self, list(jobs), execute).run()
 
 
 class _Run:
-    def __init__(self, engine: Engine, jobs: list[Job], execute: Execute) -> None:
+    def __init__(self, engine: Engine, jobs: list[Schedulable], execute: Execute) -> None:
         self.e = engine
         self.s = engine.settings
         self.jobs = jobs
@@ -463,7 +479,7 @@ class _Run:
             return
         self.results.put((i, outcome))
 
-    def _attempts(self, job: Job) -> JobOutcome:
+    def _attempts(self, job: Schedulable) -> JobOutcome:
         probe = [False]
         last = [0]
 
@@ -537,7 +553,7 @@ class _Run:
             value = None  # journaled: see JobOutcome.result
         return JobOutcome(job, JobStatus.SUCCEEDED, result=value, attempts=last[0])
 
-    def _gate(self, job: Job, attempt: Attempt, probe: list[bool]) -> None:
+    def _gate(self, job: Schedulable, attempt: Attempt, probe: list[bool]) -> None:
         """Wait until this attempt may send: stop/deadline, limit pause or reserve, write pacing, breaker."""
         token_taken = False
         while True:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.policy import Attempt
-from batch_action.engine.scheduler import Job
-from batch_action.sync.plan import Action, Operation, Plan
+from batch_action.sync.plan import Operation
 from batch_action.sync.render import SYNC_LABEL, IssueSpec, label_colours, read_marker, render_body
 from batch_action.sync.tracker import IssueFields, IssueTracker, RemoteIssue
 
@@ -46,33 +45,6 @@ class IssueRegistry:
             return {known.id for known in self._known.values()}
 
 
-def jobs_for(plan: Plan, order: Mapping[str, int]) -> list[Job]:
-    """Engine jobs in plan order; the order field keeps scheduling deterministic (graph wave first)."""
-    return [
-        Job(
-            id=op.id,
-            deps=op.deps,
-            writes=True,
-            creates_content=op.action in (Action.CREATE, Action.LINK_PARENT, Action.LINK_BLOCKER),
-            label=op.path,
-            order=order.get(op.key, -1) * 10 + _ACTION_RANK[op.action],
-            data=op,
-        )
-        for op in plan.operations
-    ]
-
-
-_ACTION_RANK = {
-    Action.LABELS: 0,
-    Action.CLOSE: 1,
-    Action.CREATE: 2,
-    Action.UPDATE: 3,
-    Action.LINK_PARENT: 4,
-    Action.LINK_BLOCKER: 5,
-    Action.RELINK: 6,
-}
-
-
 class Applier:
     """The engine's execute callable: one operation, one attempt."""
 
@@ -101,9 +73,7 @@ class Applier:
         self._labels_lock = threading.Lock()
         self._labels_seen: set[str] | None = None
 
-    def __call__(self, job: Job, attempt: Attempt) -> object:
-        op = job.data
-        assert isinstance(op, Operation)
+    def __call__(self, op: Operation, attempt: Attempt) -> object:
         handler = getattr(self, f"_{op.action.value.replace('-', '_')}")
         result: object = handler(op, attempt)
         return result

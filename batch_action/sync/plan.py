@@ -32,6 +32,8 @@ class Action(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Operation:
+    """One write of the plan; also the engine's job for it (`engine.Schedulable`): its id, deps and order."""
+
     id: str
     action: Action
     key: str  # the item's key ("" for a label operation)
@@ -40,6 +42,33 @@ class Operation:
     number: int | None = None  # the existing issue, when there is one
     target: str | None = None  # the parent or blocker key of a link; the label of a label operation
     reason: str = ""
+    order: int = 0  # scheduling position among ready operations: the item's graph position, then the action
+
+    @property
+    def writes(self) -> bool:
+        return True
+
+    @property
+    def creates_content(self) -> bool:
+        """Counted by GitHub's content-creation limit, so paced by `writes-per-minute`."""
+        return self.action in _CREATES_CONTENT
+
+    @property
+    def label(self) -> str:
+        return self.path
+
+
+_CREATES_CONTENT = frozenset({Action.CREATE, Action.LINK_PARENT, Action.LINK_BLOCKER})
+# Among ready operations, in one item's position: labels first, then close, create, update, the links.
+_ACTION_RANK = {
+    Action.LABELS: 0,
+    Action.CLOSE: 1,
+    Action.CREATE: 2,
+    Action.UPDATE: 3,
+    Action.LINK_PARENT: 4,
+    Action.LINK_BLOCKER: 5,
+    Action.RELINK: 6,
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +131,9 @@ def make_plan(
     creating: set[str] = set()
     keys = sorted(specs, key=lambda k: (order.get(k, len(order)), k))
 
+    def position(key: str, action: Action) -> int:
+        return order.get(key, -1) * 10 + _ACTION_RANK[action]
+
     create_ids: dict[str, tuple[str, ...]] = {}  # one id string per item, however many jobs wait for it
 
     def create_dep(key: str | None) -> tuple[str, ...]:
@@ -141,7 +173,7 @@ def make_plan(
     labelled = sorted({label for spec, remote, update, _ in work if remote is None or update for label in spec.labels})
     label_ids = {label: f"{Action.LABELS}:{label}" for label in labelled}
     ops.extend(
-        Operation(label_ids[label], Action.LABELS, "", "", target=label, reason="make sure the label exists")
+        Operation(label_ids[label], Action.LABELS, "", "", target=label, reason="make sure the label exists", order=-10)
         for label in labelled
     )
 
@@ -159,6 +191,7 @@ def make_plan(
                     spec.path,
                     label_dep + ref_deps,
                     reason="no issue yet",
+                    order=position(spec.key, Action.CREATE),
                 )
             )
             outcome[spec.key] = "create"
@@ -172,6 +205,7 @@ def make_plan(
                         own + create_dep(spec.parent),
                         target=spec.parent,
                         reason="sub-issue of its parent",
+                        order=position(spec.key, Action.LINK_PARENT),
                     )
                 )
             for blocker in spec.blockers:
@@ -184,6 +218,7 @@ def make_plan(
                         own + create_dep(blocker),
                         target=blocker,
                         reason="depends_on",
+                        order=position(spec.key, Action.LINK_BLOCKER),
                     )
                 )
             continue
@@ -197,6 +232,7 @@ def make_plan(
                     label_dep + ref_deps,
                     number=remote.number,
                     reason=_update_reason(spec, remote, observed),
+                    order=position(spec.key, Action.UPDATE),
                 )
             )
         outcome[spec.key] = "update" if update else "relink"
@@ -210,6 +246,7 @@ def make_plan(
                     ((f"{Action.UPDATE}:{spec.key}",) if update else ()) + ref_deps,
                     number=remote.number,
                     reason="parent or depends_on changed" if update else "the listing shows a missing link",
+                    order=position(spec.key, Action.RELINK),
                 )
             )
 
@@ -227,6 +264,7 @@ def make_plan(
                     key,
                     number=issue.number,
                     reason="file removed",
+                    order=position(key, Action.CLOSE),
                 )
             )
             outcome[key] = "close"
