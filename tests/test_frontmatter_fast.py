@@ -62,6 +62,9 @@ def test_real_and_generated_headers_read_the_same(generated: Path) -> None:
     for header in headers:
         assert fm._read_values(header) == _by_yaml(header), header
         simple += fm._simple_values(header) is not None
+        # split() takes the fast path's values and key lines directly: the same as YAML and `_key_lines`
+        front = fm.split("---\n" + "\n".join(header) + "\n---\nbody\n")
+        assert (front.values, front.lines) == (_by_yaml(header)[0], fm._key_lines(header)), header
     assert simple >= 400  # the generated files all take the fast path
 
 

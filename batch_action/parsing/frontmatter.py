@@ -85,8 +85,14 @@ def split(text: str) -> FrontMatter:
             break
         header.append(line)
     end = len(header) + 1  # the closing line's index
-    key_lines = _key_lines(header)
-    values, problems, used_fallback = _read_values(header)
+    simple = _simple_values(header)
+    if simple is not None:  # nearly every file: values and key lines from one pass, no YAML
+        values, key_lines = simple
+        problems: list[tuple[int, str, str]] = []
+        used_fallback = False
+    else:
+        key_lines = _key_lines(header)
+        values, problems, used_fallback = _read_values(header)
     return FrontMatter(
         values=values,
         lines=key_lines,
@@ -134,7 +140,7 @@ def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, s
 
 def _load_header(header: list[str]) -> object:
     simple = _simple_values(header)
-    return simple if simple is not None else _load("\n".join(header))
+    return simple[0] if simple is not None else _load("\n".join(header))
 
 
 def _load(source: str) -> object:
@@ -151,16 +157,19 @@ def _load(source: str) -> object:
     return yaml.load(source, Loader=_StringLoader)
 
 
-def _simple_values(header: list[str]) -> dict[str, object] | None:
-    """What YAML would load from `header` when every line is a simple `key: value` line; None otherwise."""
-    loaded: dict[str, object] = {}
-    for line in header:
+def _simple_values(header: list[str]) -> tuple[dict[str, Value], dict[str, int]] | None:
+    """What YAML would load from `header` when every line is a simple `key: value` line, with each key's first
+    line number (as `_key_lines` gives them); None otherwise."""
+    loaded: dict[str, Value] = {}
+    lines: dict[str, int] = {}
+    for index, line in enumerate(header):
         match = _SIMPLE_LINE_RE.fullmatch(line)
         if match is None:
             if line.strip(" "):
                 return None
             continue  # a blank line
         key, raw = sys.intern(match.group(1)), match.group(2)
+        lines.setdefault(key, index + 2)
         if not raw:
             loaded[key] = ""  # no implicit typing: an empty value is the empty string, not null
         elif raw[0] == "[" and raw[-1] == "]":
@@ -173,7 +182,7 @@ def _simple_values(header: list[str]) -> dict[str, object] | None:
             loaded[key] = raw
         else:
             return None
-    return loaded
+    return loaded, lines
 
 
 def _normalise(value: object) -> Value | None:

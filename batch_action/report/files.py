@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,25 @@ from typing import Any
 # 12 MB plan of a 10,000-item tree cost seconds and, through millions of small string chunks, ~100 MB of memory.
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 _END = object()
+_BATCH = 512  # one-line values joined per written chunk
+
+
+def _one_line_encoder() -> Callable[[Any], str]:
+    """`_ONE_LINE.encode`, with the C encoder made once: `encode` makes a new one per value, and that was a
+    third of the cost of writing a 30,000-operation plan. The same output (same encoder, same settings)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no _json accelerator: the pure-Python path
+        return _ONE_LINE.encode
+    encode = make(None, str, json.encoder.encode_basestring, None, ": ", ", ", True, False, True)
+
+    def one_line(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return one_line
+
+
+encode_one_line = _one_line_encoder()
+_encode = encode_one_line
 
 
 def dumps_json(data: Any, *, depth: int = 2) -> str:
@@ -35,12 +54,12 @@ def _chunks(value: Any, depth: int, indent: str) -> Iterator[str]:
         if first is _END:
             yield "[]"
         elif depth <= 0:
-            yield _ONE_LINE.encode([first, *value])
+            yield _encode([first, *value])
         else:
             yield from _array(itertools.chain((first,), value), depth, indent)
         return
     if depth <= 0 or not isinstance(value, dict | list | tuple) or not value:
-        yield _ONE_LINE.encode(value)
+        yield _encode(value)
         return
     inner = indent + "  "
     if isinstance(value, dict):
@@ -56,9 +75,17 @@ def _chunks(value: Any, depth: int, indent: str) -> Iterator[str]:
 def _array(items: Iterable[Any], depth: int, indent: str) -> Iterator[str]:
     inner = indent + "  "
     yield "["
-    for index, item in enumerate(items):
-        yield ("\n" if index == 0 else ",\n") + inner
-        yield from _chunks(item, depth - 1, inner)
+    if depth <= 1:  # every item on one line: encoded and written a batch at a time
+        separator = ",\n" + inner
+        iterator = iter(items)
+        lead = "\n" + inner
+        while batch := list(itertools.islice(iterator, _BATCH)):
+            yield lead + separator.join(map(_encode, batch))
+            lead = separator
+    else:
+        for index, item in enumerate(items):
+            yield ("\n" if index == 0 else ",\n") + inner
+            yield from _chunks(item, depth - 1, inner)
     yield "\n" + indent + "]"
 
 

@@ -10,14 +10,14 @@ does, and a changed body never costs a link request (nor a changed link a body u
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from batch_action.graph import TaskGraph
 from batch_action.model import Document, Kind
+from batch_action.report.files import encode_one_line
 
 SYNC_LABEL = "issue-sync"
 MARKER_RE = re.compile(
@@ -97,11 +97,20 @@ def label_colours(specs: Sequence[IssueSpec]) -> dict[str, str]:
 
 
 def build_spec(
-    doc: Document, graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool
+    doc: Document,
+    graph: TaskGraph,
+    extra_labels: Sequence[str],
+    *,
+    sub_issues: bool,
+    dependencies: bool,
+    shared: dict[tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> IssueSpec:
+    """`shared`: label tuples already made, so the items of one epic share one."""
     parent = graph.parent(doc.key) if sub_issues else None
     blockers = tuple(graph.blockers(doc.key)) if dependencies else ()
     labels = labels_for(doc, extra_labels)
+    if shared is not None:
+        labels = shared.setdefault(labels, labels)
     closed = doc.status in DONE_STATUSES
     content = {"title": doc.title, "body": doc.body_digest, "status": doc.status, "labels": labels, "path": doc.path}
     return IssueSpec(
@@ -121,19 +130,18 @@ def build_spec(
 
 
 def _digest(value: object) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    # The text of json.dumps(value, sort_keys=True, ensure_ascii=False), from an encoder made once.
+    return hashlib.sha256(encode_one_line(value).encode()).hexdigest()[:16]
 
 
 def build_specs(
     graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool
 ) -> dict[str, IssueSpec]:
-    specs = {}
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one label tuple per epic, not one per item
-    for key, doc in sorted(graph.documents.items()):
-        spec = build_spec(doc, graph, extra_labels, sub_issues=sub_issues, dependencies=dependencies)
-        labels = shared.setdefault(spec.labels, spec.labels)
-        specs[key] = spec if labels is spec.labels else replace(spec, labels=labels)
-    return specs
+    return {
+        key: build_spec(doc, graph, extra_labels, sub_issues=sub_issues, dependencies=dependencies, shared=shared)
+        for key, doc in sorted(graph.documents.items())
+    }
 
 
 def render_body(spec: IssueSpec, body: str, numbers: Mapping[str, int], *, source_url: str) -> str:
