@@ -65,7 +65,10 @@ def write_state(
 
 def _fields_of(value: Operation | IssueSpec) -> dict[str, Any]:
     # Not asdict(): it deep-copies every field, which cost more than writing the file.
-    return {f.name: getattr(value, f.name) for f in fields(value)}
+    return {name: getattr(value, name) for name in _FIELD_NAMES[type(value)]}
+
+
+_FIELD_NAMES = {cls: tuple(f.name for f in fields(cls)) for cls in (Operation, IssueSpec)}
 
 
 def load_state(folder: Path) -> StoredState:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from batch_action.model import LINE_FIELDS, Document, Kind, Problem, Severity, Skipped, text_digest
-from batch_action.parsing.frontmatter import FrontMatterError, Value, split
+from batch_action.parsing.frontmatter import FrontMatterError, Value, body_of, split
 
 ARCHIVE_DIRS = ("archived", ".archived")
 _TASK_RE = re.compile(r"^(\d+|task-\d+|bug-[\w.-]+)\.md$", re.IGNORECASE)
@@ -221,10 +221,9 @@ def read_body(workspace: Path, path: str, digest: str) -> str:
         # os.path, not `workspace / path`: pathlib interns every path part, and 10,000 new names made the
         # interpreter's table of interned strings double in size (2 MB) during a run.
         with open(os.path.join(workspace, path), "rb") as handle:
-            front = split(handle.read().decode("utf-8"))
+            body = _body_text(body_of(handle.read().decode("utf-8")))
     except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
         raise BodyChanged(f"{path} could not be read again to write its issue ({exc})") from exc
-    body = _body_text(front.body)
     if text_digest(body) != digest:
         raise BodyChanged(f"{path} changed while the run was writing issues; the next run syncs the new content")
     return body

@@ -64,26 +64,9 @@ class FrontMatterError(ValueError):
 
 def split(text: str) -> FrontMatter:
     """Parse `text` (already decoded). Raises FrontMatterError only for front matter that is never closed."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    newline = text.find("\n")
-    if (text if newline < 0 else text[:newline]).strip() != "---":
-        return FrontMatter({}, {}, text, 1, has_front_matter=False)
-    # Line by line up to the closing `---` only: the body is sliced off whole, never split and joined again.
-    header: list[str] = []
-    while True:
-        if newline < 0:
-            raise FrontMatterError(
-                1,
-                "front matter opened with `---` on line 1 is never closed",
-                "add a line `---` after the last front-matter field",
-            )
-        start = newline + 1
-        newline = text.find("\n", start)
-        line = text[start:] if newline < 0 else text[start:newline]
-        if line.strip() == "---":
-            body = "" if newline < 0 else text[newline + 1 :]
-            break
-        header.append(line)
+    header, body = _cut(text)
+    if header is None:
+        return FrontMatter({}, {}, body, 1, has_front_matter=False)
     end = len(header) + 1  # the closing line's index
     simple = _simple_values(header)
     if simple is not None:  # nearly every file: values and key lines from one pass, no YAML
@@ -102,6 +85,34 @@ def split(text: str) -> FrontMatter:
         used_fallback=used_fallback,
         problems=problems,
     )
+
+
+def body_of(text: str) -> str:
+    """`split(text).body`, without reading the front matter's values."""
+    return _cut(text)[1]
+
+
+def _cut(text: str) -> tuple[list[str] | None, str]:
+    """The front matter's lines (None when the file has none) and the body, line ends normalised."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    newline = text.find("\n")
+    if (text if newline < 0 else text[:newline]).strip() != "---":
+        return None, text
+    # Line by line up to the closing `---` only: the body is sliced off whole, never split and joined again.
+    header: list[str] = []
+    while True:
+        if newline < 0:
+            raise FrontMatterError(
+                1,
+                "front matter opened with `---` on line 1 is never closed",
+                "add a line `---` after the last front-matter field",
+            )
+        start = newline + 1
+        newline = text.find("\n", start)
+        line = text[start:] if newline < 0 else text[start:newline]
+        if line.strip() == "---":
+            return header, "" if newline < 0 else text[newline + 1 :]
+        header.append(line)
 
 
 def _key_lines(header: list[str]) -> dict[str, int]:
