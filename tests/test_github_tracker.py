@@ -542,3 +542,16 @@ def test_a_write_reply_without_an_issue_is_an_error_not_a_wrong_number() -> None
     with pytest.raises(GithubException) as info:
         _remote_from_reply({"message": "ok"})
     assert info.value.status == 502
+
+
+def test_listing_follows_the_link_header_page_by_page(gh: FakeGitHub, tracker: GitHubTracker) -> None:
+    from batch_action.sync.github_tracker import _next_page
+
+    for n in range(250):
+        gh.seed_issue(f"t{n}", labels=["sync"] if n % 5 else ["other"])
+    listed = list(tracker.list_synced("sync"))
+    assert len(listed) == 200 and len({i.number for i in listed}) == 200
+    assert [r.method for r in gh.requests] == ["GET", "GET"]  # 200 issues: two pages of 100
+    link = '<https://api.github.com/repositories/1/issues?page=3>; rel="next", <https://x/issues?page=9>; rel="last"'
+    assert _next_page({"Link": link}) == "https://api.github.com/repositories/1/issues?page=3"
+    assert _next_page({"link": '<https://x/issues?page=1>; rel="prev"'}) is None and _next_page({}) is None
