@@ -10,6 +10,7 @@ and the offending edges are dropped, so the rest still syncs. Pure logic.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -101,20 +102,20 @@ class TaskGraph:
         keys = sorted(self.graph.nodes)
         ids = {key: index for index, key in enumerate(keys)}
         nodes = tuple((key, self.documents[key].kind.value, self.documents[key].title) for key in keys)
-        edges = []
+        edges = array("i")
         for source, target in sorted(self.graph.edges):
-            arrow = "-->" if self.edge_kind(source, target) == PARENT else "-.->|blocks|"
-            edges.append(f"  n{ids[source]} {arrow} n{ids[target]}")
-        return GraphPicture(nodes, "\n".join(edges))
+            edges.extend((ids[source], ids[target], self.edge_kind(source, target) == PARENT))
+        return GraphPicture(nodes, edges)
 
 
 @dataclass(frozen=True)
 class GraphPicture:
     """The Mermaid flowchart of a task graph, waiting for its colours: (key, kind, title) per node, node `n<i>`
-    being the i-th, and the edge lines. A tenth of the memory of the graph and documents it was drawn from."""
+    being the i-th, and the edges as (source, target, is-parent) index triples in one flat array. A tenth of the
+    memory of the graph and documents it was drawn from."""
 
     nodes: tuple[tuple[str, str, str], ...]
-    edges: str
+    edges: array[int]
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -122,12 +123,7 @@ class GraphPicture:
 
     def mermaid(self, outcomes: Mapping[str, str] | None = None) -> str:
         colours = outcomes or {}
-        lines = ["flowchart TD"]
-        lines.extend(_node_line(i, kind, title, colours.get(key)) for i, (key, kind, title) in enumerate(self.nodes))
-        if self.edges:
-            lines.append(self.edges)
-        lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
-        return "\n".join(lines) + "\n"
+        return self._draw({i: colours.get(key) for i, (key, _, _) in enumerate(self.nodes)})
 
     def overview(self, outcomes: Mapping[str, str] | None = None) -> str:
         """PRDs and epics only, each epic coloured by the most serious outcome among itself and its tasks: what a
@@ -141,14 +137,25 @@ class GraphPicture:
             owner = f"epic:{key.split(':', 1)[1].split('/', 1)[0]}" if kind == Kind.TASK.value else key
             if _SEVERITY.get(_ALIASES.get(outcome, outcome), 0) > _SEVERITY.get(worst.get(owner, ""), 0):
                 worst[owner] = _ALIASES.get(outcome, outcome)
-        drawn = [(i, key, kind, title) for i, (key, kind, title) in enumerate(self.nodes) if kind != Kind.TASK.value]
-        ids = {f"n{i}" for i, *_ in drawn}
+        return self._draw(
+            {
+                i: worst.get(key) or colours.get(key)
+                for i, (key, kind, _) in enumerate(self.nodes)
+                if kind != Kind.TASK.value
+            }
+        )
+
+    def _draw(self, drawn: Mapping[int, str | None]) -> str:
+        """The flowchart of the nodes in `drawn` (node index -> outcome colouring it) and the edges between them."""
         lines = ["flowchart TD"]
-        lines.extend(_node_line(i, kind, title, worst.get(key) or colours.get(key)) for i, key, kind, title in drawn)
-        for edge in self.edges.split("\n") if self.edges else ():
-            parts = edge.split()
-            if parts[0] in ids and parts[-1] in ids:
-                lines.append(edge)
+        for index, outcome in drawn.items():
+            _, kind, title = self.nodes[index]
+            lines.append(_node_line(index, kind, title, outcome))
+        edges = self.edges
+        for at in range(0, len(edges), 3):
+            source, target = edges[at], edges[at + 1]
+            if source in drawn and target in drawn:
+                lines.append(f"  n{source} {'-->' if edges[at + 2] else '-.->|blocks|'} n{target}")
         lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
         return "\n".join(lines) + "\n"
 

@@ -25,6 +25,7 @@ from typing import Any
 from batch_action.sync.render import read_marker
 from tests.fake_artifacts import FakeArtifactService
 from tests.fake_github import FakeGitHub
+from tests.sync_harness import RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 REPOSITORY = "octo/repo"
@@ -45,19 +46,6 @@ def kill_leftovers() -> None:
 def new_job(svc: FakeArtifactService, run_backend_id: str, job_backend_id: str) -> str:
     """A runtime token for another job (or another attempt's job) of a run the double knows."""
     return svc.add_job_token(run_backend_id, job_backend_id)
-
-
-@dataclass
-class Finished:
-    code: int
-    log: str
-    outputs: dict[str, str]
-    summary: str
-    out_dir: Path
-
-    def report(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.out_dir / "report.json").read_text())
-        return data
 
 
 @dataclass
@@ -90,7 +78,7 @@ class Started:
     def signal(self, signum: signal.Signals) -> None:
         self.proc.send_signal(signum)
 
-    def wait(self, timeout: float = 60.0) -> Finished:
+    def wait(self, timeout: float = 60.0) -> RunResult:
         try:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -103,7 +91,7 @@ class Started:
         summary_file = self.root / "gh_summary"
         outputs = _read_outputs(output_file.read_text()) if output_file.exists() else {}
         summary = summary_file.read_text() if summary_file.exists() else ""
-        return Finished(code, self.log(), outputs, summary, self.out_dir)
+        return RunResult(code, self.log(), outputs, summary, self.out_dir)
 
     def _reader_join(self) -> None:
         if self._reader is not None:
@@ -201,7 +189,7 @@ def start(env: dict[str, str], root: Path) -> Started:
     return started
 
 
-def run(env: dict[str, str], root: Path, timeout: float = 60.0) -> Finished:
+def run(env: dict[str, str], root: Path, timeout: float = 60.0) -> RunResult:
     return start(env, root).wait(timeout)
 
 

@@ -27,7 +27,8 @@ class RunResult:
     out_dir: Path
 
     def report(self) -> dict[str, Any]:
-        return json.loads((self.out_dir / "report.json").read_text())
+        data: dict[str, Any] = json.loads((self.out_dir / "report.json").read_text())
+        return data
 
 
 class Workspace:

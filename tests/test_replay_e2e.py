@@ -35,7 +35,6 @@ from tests.fake_artifacts import FakeArtifactService, RecordedRequest
 from tests.fake_github import FakeGitHub
 from tests.replay_harness import (
     ISSUES_PATH,
-    Finished,
     Started,
     action_env,
     created_keys,
@@ -47,7 +46,7 @@ from tests.replay_harness import (
     run,
     start,
 )
-from tests.sync_harness import Workspace, run_sync
+from tests.sync_harness import RunResult, Workspace, run_sync
 
 Factory = Callable[..., FakeGitHub]
 
@@ -385,7 +384,7 @@ def test_a_checkpoint_that_cannot_be_replayed_is_a_warning_and_a_plain_sync(
 
 def _killed_after_checkpoint(
     gh: FakeGitHub, svc: FakeArtifactService, ws: Workspace, tmp_path: Path
-) -> tuple[Finished, str]:
+) -> tuple[RunResult, str]:
     """A run killed hard once a mid-run checkpoint is up and writes of every kind have landed after it."""
     token = new_run(svc, "3001")
     env = env_for(gh, svc, ws, tmp_path / "killed", "3001", token, max_concurrency="2", checkpoint_every="5")

@@ -125,8 +125,9 @@ def _key_lines(header: list[str]) -> dict[str, int]:
 
 
 def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, str, str]], bool]:
+    """The header through YAML (the line reader when YAML refuses it): for headers `_simple_values` declines."""
     try:
-        loaded = _load_header(header)
+        loaded = _load("\n".join(header))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 2
@@ -147,11 +148,6 @@ def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, s
         if normalised is not None:
             values[str(key)] = normalised
     return values, [], False
-
-
-def _load_header(header: list[str]) -> object:
-    simple = _simple_values(header)
-    return simple[0] if simple is not None else _load("\n".join(header))
 
 
 def _load(source: str) -> object:

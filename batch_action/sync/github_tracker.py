@@ -106,25 +106,16 @@ class _Secret:
 
 
 def _remote(issue: Issue) -> RemoteIssue:
-    # Only fields present in list pages and write replies: a missing one would cost a completion GET.
-    return RemoteIssue(
-        number=issue.number,
-        id=issue.id,
-        title=issue.title,
-        body=issue.body or "",
-        state=issue.state,
-        labels=tuple(label.name for label in issue.labels),
-        state_reason=issue.state_reason,
-        html_url=issue.html_url,
-        **_link_summary(getattr(issue, "_rawData", {}) or {}),
-    )
+    # From the page's raw data: the public properties would complete the object with a GET when a field is
+    # missing.
+    return _remote_from_reply(getattr(issue, "_rawData", None))
 
 
 def _remote_from_reply(data: object) -> RemoteIssue:
-    """A write reply's issue, read from the JSON as it came: building PyGithub's Issue (with its user, labels
-    and milestone objects) for the five fields used here cost more CPU than sending the request."""
+    """An issue from the API's JSON as it came (a reply, a page item): building PyGithub's Issue (with its user,
+    labels and milestone objects) for the five fields used here cost more CPU than sending the request."""
     if not isinstance(data, dict) or not isinstance(data.get("number"), int):
-        raise GithubException(502, data, None, "the reply to an issue write holds no issue")
+        raise GithubException(502, data, None, "the reply holds no issue")
     labels = data.get("labels") or []
     return RemoteIssue(
         number=data["number"],
@@ -151,11 +142,6 @@ def _link_summary(raw: Mapping[str, object]) -> dict[str, int | None]:
     parent = int(str(parent_url).rstrip("/").rsplit("/", 1)[-1]) if parent_url else None
     blocked = summary.get("total_blocked_by", summary.get("blocked_by"))
     return {"parent_number": parent, "blocked_by_total": int(blocked) if isinstance(blocked, int) else None}
-
-
-def _is_pull_request(issue: Issue) -> bool:
-    # Not `issue.pull_request`: on a plain issue that field is missing and reading it sends a GET.
-    return "/pull/" in (issue.html_url or "")
 
 
 def _read_environment_once(gh: Github) -> None:
@@ -322,14 +308,14 @@ class GitHubTracker:
     def get_issue(self, number: int) -> RemoteIssue | None:
         with self._call():
             try:
-                headers, data = self._requester().requestJsonAndCheck("GET", self._issue_path(number))
+                _, data = self._requester().requestJsonAndCheck("GET", self._issue_path(number))
             except GithubException as exc:
                 if exc.status in (404, 410):  # missing, or issues disabled / deleted
                     return None
                 raise
             if not isinstance(data, dict) or data.get("pull_request"):
                 return None
-            return _remote(Issue(self._requester(), headers, data, completed=True))
+            return _remote_from_reply(data)
 
     def list_labels(self) -> list[str]:
         return [label.name for label in self._each(self._repo().get_labels())]
