@@ -149,33 +149,23 @@ def test_update_issue_is_one_patch_with_only_given_fields(gh: FakeGitHub, tracke
     assert gh.count("PATCH") == 3 and gh.count() == 3
 
 
-def test_ensure_labels_is_one_get_plus_one_post_per_missing(gh: FakeGitHub, tracker: GitHubTracker) -> None:
+def test_labels_are_listed_by_page_and_created_one_post_each(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     for n in range(150):
         gh.seed_label(f"existing-{n}")
     gh.seed_label("Sync")
     gh.clear_requests()
-    created = tracker.ensure_labels({"sync": "00ff00", "kind:task": "#0000ff", "kind:epic": "ff0000"})
-    assert created == ["kind:task", "kind:epic"]
+    names = tracker.list_labels()
+    assert "Sync" in names and len(names) == 151
     assert gh.count("GET", r"/labels$") == 2  # 151 labels: two pages
+    assert tracker.create_label("kind:task", "#0000ff") and tracker.create_label("kind:epic", "ff0000")
     assert gh.count("POST", r"/labels$") == 2 and gh.count() == 4
     assert {r.body["name"]: r.body["color"] for r in gh.requests if r.method == "POST"} == {
         "kind:task": "0000ff",
         "kind:epic": "ff0000",
     }
-    gh.clear_requests()
-    assert tracker.ensure_labels({"kind:task": "0000ff"}) == []
-    assert gh.count() == 2 and gh.count("GET") == 2  # 153 labels now
 
 
-def test_ensure_labels_paces_each_create_and_nothing_else(gh: FakeGitHub, tracker: GitHubTracker) -> None:
-    gh.seed_label("exists")
-    paced: list[int] = []
-    tracker.ensure_labels({"exists": "ededed", "a": "ededed", "b": "ededed"}, pace=lambda: paced.append(gh.count()))
-    # the pacer runs right before each POST: after the listing GET, and after the first POST
-    assert paced == [1, 2] and gh.count("POST", r"/labels$") == 2
-
-
-def test_ensure_labels_race_422_already_exists_is_fine(gh: FakeGitHub, tracker: GitHubTracker) -> None:
+def test_label_race_422_already_exists_is_fine(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     # Another writer creates the label between our listing and our POST.
     gh.fault(
         "POST",
@@ -184,7 +174,7 @@ def test_ensure_labels_race_422_already_exists_is_fine(gh: FakeGitHub, tracker: 
         status=422,
         body={"message": "Validation Failed", "errors": [{"resource": "Label", "code": "already_exists"}]},
     )
-    assert tracker.ensure_labels({"x": "ededed"}) == []
+    assert tracker.create_label("x", "ededed") is False
     gh.fault(
         "POST",
         r"/labels$",
@@ -192,7 +182,7 @@ def test_ensure_labels_race_422_already_exists_is_fine(gh: FakeGitHub, tracker: 
         body={"message": "Validation Failed", "errors": [{"code": "invalid"}]},
     )
     with pytest.raises(GithubException):
-        tracker.ensure_labels({"y": "zzzzzz"})
+        tracker.create_label("y", "zzzzzz")
 
 
 # ---------------------------------------------------------------------- links

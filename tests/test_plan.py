@@ -169,3 +169,26 @@ def test_the_logged_plan_shows_at_most_200_operations_of_a_kind() -> None:
     assert lines[:2] == ["task:", "  create  e/000.md"] and lines[200] == "  create  e/199.md"
     assert lines[201] == "  … and 5 more task operations (all of them are in plan.json)"
     assert lines[202].startswith("plan: 205 create")
+
+
+def test_a_label_job_paces_its_create_and_nothing_else() -> None:
+    from batch_action.engine.policy import Attempt
+    from batch_action.sync.apply import Applier, IssueRegistry
+    from batch_action.sync.plan import Action, Operation
+
+    calls: list[str] = []
+
+    class Labels:  # the two tracker calls a label job makes
+        def list_labels(self) -> list[str]:
+            calls.append("list")
+            return ["Exists"]
+
+        def create_label(self, name: str, color: str) -> bool:
+            calls.append(f"create {name}")
+            return True
+
+    applier = Applier({}, Labels(), IssueRegistry({}), str, str, pace=lambda: calls.append("pace"))  # type: ignore[arg-type]
+    for label in ("exists", "a", "b"):
+        applier(Operation(f"labels:{label}", Action.LABELS, "", "", target=label), Attempt(1))
+    # one listing for all label jobs; the pacer right before each POST, and not for a label that exists
+    assert calls == ["list", "pace", "create a", "pace", "create b"]

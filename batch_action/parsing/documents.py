@@ -47,9 +47,6 @@ class Tree:
     problems: list[Problem] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # paths that produced an error and no document
 
-    def by_key(self) -> dict[str, Document]:
-        return {doc.key: doc for doc in self.documents}
-
 
 def place(relative: str) -> Place:
     """Classify a path relative to the planning root (e.g. `epics/auth/001.md`)."""

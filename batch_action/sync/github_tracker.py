@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -329,19 +329,6 @@ class GitHubTracker:
                     return False  # another writer made it first: fine
                 raise
         return True
-
-    def ensure_labels(self, wanted: Mapping[str, str], pace: Callable[[], None] | None = None) -> list[str]:
-        have = {name.lower() for name in self.list_labels()}
-        created: list[str] = []
-        for name, color in wanted.items():
-            if name.lower() in have:
-                continue
-            if pace is not None:
-                pace()  # a label is content too: it counts against GitHub's content-creation limit
-            if self.create_label(name, color):
-                created.append(name)
-            have.add(name.lower())
-        return created
 
     def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
         payload = {"title": title, "body": body, "labels": list(labels)}

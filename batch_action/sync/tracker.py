@@ -75,12 +75,6 @@ class IssueTracker(Protocol):
         """One POST; False when the label already exists (someone made it meanwhile)."""
         ...
 
-    def ensure_labels(self, wanted: Mapping[str, str], pace: Callable[[], None] | None = None) -> list[str]:
-        """Create the labels in `wanted` ({name: hex colour}) that do not exist yet; returns the names created.
-
-        `pace` is called before each create, so label creation keeps to the write rate like every other write."""
-        ...
-
     def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
         """POST a new issue. Never retried by the adapter: an unknown outcome must be reconciled by marker."""
         ...
