@@ -194,6 +194,24 @@ def test_labels_duplicate_is_422_already_exists(gh: FakeGitHub, repo: Repository
     assert [lab["name"] for lab in gh.issues()[1]["labels"]] == ["Sync"]
 
 
+def test_unknown_labels_can_be_dropped_or_refused_instead_of_made(gh: FakeGitHub, repo: Repository) -> None:
+    repo.create_label("known", "00ff00")
+    gh.unknown_labels = "drop"
+    issue = repo.create_issue("x", labels=["known", "new"])
+    assert [lab.name for lab in issue.labels] == ["known"] and "new" not in gh.labels()
+    issue.edit(labels=["new"])
+    assert issue.labels == []
+    gh.unknown_labels = "reject"
+    with pytest.raises(GithubException) as info:
+        repo.create_issue("y", labels=["known", "new"])
+    assert info.value.status == 422 and len(gh.issues()) == 1
+    with pytest.raises(GithubException):
+        issue.add_to_labels("new")
+    repo.create_label("new", "0000ff")
+    issue.add_to_labels("new")
+    assert [lab["name"] for lab in gh.issues()[0]["labels"]] == ["new"]
+
+
 # ---------------------------------------------------------------------- sub-issues and dependencies
 
 

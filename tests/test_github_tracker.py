@@ -149,6 +149,14 @@ def test_update_issue_is_one_patch_with_only_given_fields(gh: FakeGitHub, tracke
     assert gh.count("PATCH") == 3 and gh.count() == 3
 
 
+def test_add_labels_is_one_post_and_gives_the_labels_the_issue_has_now(gh: FakeGitHub, tracker: GitHubTracker) -> None:
+    gh.seed_issue("a", labels=["sync"])
+    gh.clear_requests()
+    assert tracker.add_labels(1, ["epic:billing"]) == ("sync", "epic:billing")
+    assert methods(gh) == ["POST /repos/octo/repo/issues/1/labels"]
+    assert gh.requests[0].body == {"labels": ["epic:billing"]}
+
+
 def test_labels_are_listed_by_page_and_created_one_post_each(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     for n in range(150):
         gh.seed_label(f"existing-{n}")

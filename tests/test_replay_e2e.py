@@ -55,7 +55,7 @@ GRAPH_FILES = {"task-graph.json", "task-graph.mmd", "plan.json"}
 CHECKPOINT_FILES = {"journal.jsonl", "checkpoint.json", "state.json", "plan.json"}
 REPORT_FILES = {"report.md", "report.json"}
 ITEMS = 44  # the example tree
-OPERATIONS = 11 + 44 + 37 + 25  # labels, creates, sub-issue links, blocked-by links
+OPERATIONS = 4 + 44 + 37 + 25  # styled labels, creates, sub-issue links, blocked-by links
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / ".claude"
 SUB_ISSUES = re.compile(r"^/repos/octo/repo/issues/\d+/sub_issues$")
 BLOCKED_BY = re.compile(r"^/repos/octo/repo/issues/\d+/dependencies/blocked_by$")
@@ -240,7 +240,7 @@ def test_a_run_uploads_the_graph_before_writing_then_checkpoint_and_report(
     node_link = json.loads((graph / "task-graph.json").read_text())
     assert len(node_link["nodes"]) == ITEMS
     assert (graph / "task-graph.mmd").read_text().startswith("flowchart TD")
-    # 11 labels, 44 creates, 37 sub-issue links, 25 blocked-by links
+    # 4 styled labels, 44 creates, 37 sub-issue links, 25 blocked-by links
     assert len(json.loads((graph / "plan.json").read_text())["operations"]) == OPERATIONS
 
     checkpoint = download(svc, CHECKPOINT, tmp_path / "checkpoint", svc.token)

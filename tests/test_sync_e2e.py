@@ -150,3 +150,57 @@ def test_files_with_ccpm_github_urls_adopt_their_issues(fake_github: Factory, ws
     assert issues["task:csv-export/002"]["number"] == 1  # `github: 1`
     assert len(gh.issues()) == 87 + 44 - 3
     assert run_sync(gh, ws.path, tmp_path / "run2").outputs["updated"] == "0"
+
+
+def labels_by_key(gh: FakeGitHub) -> dict[str, set[str]]:
+    return {key: {label["name"] for label in issue["labels"]} for key, issue in by_key(gh).items()}
+
+
+def label_posts(gh: FakeGitHub) -> list[str]:
+    return sorted(r.body["name"] for r in gh.requests if (r.method, r.path) == ("POST", "/repos/octo/repo/labels"))
+
+
+def test_epic_labels_are_made_by_github_on_first_use_with_no_request_each(
+    fake_github: Factory, ws: Workspace, tmp_path: Path
+) -> None:
+    gh = fake_github(token=TOKEN)  # makes a missing label named in a write, as github.com does
+    result = run_sync(gh, ws.path, tmp_path / "run")
+    assert result.code == 0, result.log
+    labels = labels_by_key(gh)
+    assert labels["task:billing/011"] == {"task", "issue-sync", "epic:billing"}
+    assert sum(1 for names in labels.values() if any(n.startswith("epic:") for n in names)) > 30
+    # Only the styled labels cost a request, once each; no label is re-added to an issue.
+    assert label_posts(gh) == ["epic", "issue-sync", "prd", "task"]
+    assert gh.count("POST", r"/issues/\d+/labels$") == 0
+
+
+@pytest.mark.parametrize("unknown_labels", ["drop", "reject"])
+def test_a_repository_that_does_not_make_labels_on_first_use_still_gets_every_label(
+    fake_github: Factory, tmp_path: Path, unknown_labels: str
+) -> None:
+    """GitHub's making of a missing label is undocumented: a write may instead drop the label or be refused."""
+    expected = fake_github(token=TOKEN)
+    assert run_sync(expected, Workspace(tmp_path / "a").path, tmp_path / "run-a").code == 0
+    gh = fake_github(token=TOKEN, unknown_labels=unknown_labels)
+    result = run_sync(gh, Workspace(tmp_path / "b").path, tmp_path / "run-b", max_concurrency="1")
+    assert result.code == 0, result.log
+    assert labels_by_key(gh) == labels_by_key(expected)
+    # The first drop or refusal teaches the run: from then on each label is made, once, before a write names it.
+    assert label_posts(gh) == sorted(expected.labels())
+    assert gh.count("POST", r"/issues/\d+/labels$") == (1 if unknown_labels == "drop" else 0)
+    assert gh.count("POST", r"/repos/octo/repo/issues$", status=422) == (1 if unknown_labels == "reject" else 0)
+    assert int(result.outputs["created"]) == 44 == len(by_key(gh))
+
+
+def test_labels_github_will_not_keep_fail_the_item_and_say_why(
+    fake_github: Factory, ws: Workspace, tmp_path: Path
+) -> None:
+    gh = fake_github(token=TOKEN, unknown_labels="drop")
+    # A token without push access: GitHub keeps no label it is asked to add.
+    gh.fault("POST", r"/issues/\d+/labels$", status=200, body=[], times=None)
+    result = run_sync(gh, ws.path, tmp_path / "run", max_concurrency="1")
+    assert result.code == 1
+    failed = [line for line in result.log.splitlines() if "the token needs permission to label issues" in line]
+    assert failed and failed[0].startswith("::error file=.claude/") and "GitHub left the labels epic:" in failed[0]
+    assert int(result.outputs["failed"]) >= 1
+    assert len(by_key(gh)) == len(gh.issues())  # no duplicate issue however the failure was handled

@@ -45,6 +45,89 @@ class IssueRegistry:
             return {known.id for known in self._known.values()}
 
 
+class Labels:
+    """Makes sure the labels an issue is written with end up on it, spending as few requests as GitHub allows.
+
+    The planned label jobs make the styled labels (kinds and the sync label) once each. Other labels (`epic:<name>`,
+    the `labels` input) are named in the issue write itself: GitHub makes a missing one on first use, so a first
+    sync of many epics costs no request per epic. That behaviour is undocumented (github-api.md §2), so every write
+    is checked. When GitHub dropped a label, or refused the write (422) while a named label was missing, the label
+    is created, the labels added again, and from then on every label is made before the write that names it.
+    """
+
+    def __init__(self, tracker: IssueTracker, colours: Mapping[str, str], pace: Callable[[], None] | None) -> None:
+        self.tracker = tracker
+        self.colours = colours
+        self.pace = pace
+        self.made_on_first_use = True  # False once this repository has shown it does not make them
+        self._lock = threading.Lock()
+        self._existing: set[str] | None = None  # lower-case names, listed once, then kept up to date
+
+    def ensure(self, name: str) -> bool:
+        """Create the label unless it exists; True when this call created it."""
+        existing = self._listed()
+        if name.lower() in existing:
+            return False
+        if self.pace is not None:
+            self.pace()  # a label is content too: it counts against GitHub's content-creation limit
+        created = self.tracker.create_label(name, self.colours.get(name, "ededed"))
+        with self._lock:
+            existing.add(name.lower())
+        return created
+
+    def write(self, labels: tuple[str, ...], send: Callable[[], RemoteIssue]) -> RemoteIssue:
+        """`send` writes the issue with `labels`; when GitHub refused it for want of a label, make them and resend."""
+        if not self.made_on_first_use:
+            self._ensure_all(labels)
+            return send()
+        try:
+            return send()
+        except Exception as exc:
+            # A 422 is a definite refusal (nothing was written), so sending again cannot duplicate.
+            if getattr(exc, "status", None) != 422 or not self._missing(labels):
+                raise
+        self.made_on_first_use = False
+        self._ensure_all(labels)
+        return send()
+
+    def keep(self, issue: RemoteIssue, labels: tuple[str, ...]) -> None:
+        """Put back any label GitHub silently left off `issue`; fail the item when it will not keep them."""
+        dropped = _absent(labels, issue.labels)
+        if not dropped:
+            return
+        self.made_on_first_use = False
+        self._ensure_all(dropped)
+        if self.pace is not None:
+            self.pace()
+        still = _absent(dropped, self.tracker.add_labels(issue.number, dropped))
+        if still:
+            raise JobError(
+                FailureClass.ITEM,
+                f"GitHub left the labels {', '.join(still)} off issue #{issue.number}; the token needs permission "
+                "to label issues (push access; `issues: write` for GITHUB_TOKEN)",
+            )
+
+    def _ensure_all(self, labels: tuple[str, ...]) -> None:
+        for name in labels:
+            self.ensure(name)
+
+    def _missing(self, labels: tuple[str, ...]) -> bool:
+        existing = self._listed()
+        return any(name.lower() not in existing for name in labels)
+
+    def _listed(self) -> set[str]:
+        """The repository's labels, listed once for every caller (the others wait for the first)."""
+        with self._lock:
+            if self._existing is None:
+                self._existing = {name.lower() for name in self.tracker.list_labels()}
+            return self._existing
+
+
+def _absent(wanted: tuple[str, ...], have: tuple[str, ...]) -> tuple[str, ...]:
+    kept = {name.lower() for name in have}
+    return tuple(name for name in wanted if name.lower() not in kept)
+
+
 class Applier:
     """The engine's execute callable: one operation, one attempt."""
 
@@ -64,14 +147,11 @@ class Applier:
         truth: a link made after it was written must not be sent twice)."""
         self.read_body = read_body
         self.verify_links = verify_links
-        self.pace = pace
         self.specs = specs
         self.tracker = tracker
         self.registry = registry
         self.source_url = source_url
-        self._label_colours = label_colours(list(specs.values()))
-        self._labels_lock = threading.Lock()
-        self._labels_seen: set[str] | None = None
+        self.labels = Labels(tracker, label_colours(list(specs.values())), pace)
 
     def __call__(self, op: Operation, attempt: Attempt) -> object:
         handler = getattr(self, f"_{op.action.value.replace('-', '_')}")
@@ -81,30 +161,24 @@ class Applier:
     # -- operations -----------------------------------------------------------------------------------------
     def _labels(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         assert op.target is not None
-        if op.target.lower() in self._existing_labels():
-            return {"label": op.target, "created": False}
-        if self.pace is not None:
-            self.pace()  # a label is content too: it counts against GitHub's content-creation limit
-        created = self.tracker.create_label(op.target, self._label_colours.get(op.target, "ededed"))
-        return {"label": op.target, "created": created}
-
-    def _existing_labels(self) -> set[str]:
-        """The repository's labels, listed once for all the label jobs (they wait for the first to read them)."""
-        with self._labels_lock:
-            if self._labels_seen is None:
-                self._labels_seen = {name.lower() for name in self.tracker.list_labels()}
-            return set(self._labels_seen)
+        return {"label": op.target, "created": self.labels.ensure(op.target)}
 
     def _create(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         spec = self.specs[op.key]
-        if attempt.previous is not None and attempt.previous.outcome_unknown:
+        known = self.registry.get(op.key)
+        if known is None and attempt.previous is not None and attempt.previous.outcome_unknown:
             landed = self._find_by_marker(op.key)
             if landed is not None:
                 self.registry.put(op.key, landed.number, landed.id)
-                issue = self.tracker.update_issue(landed.number, self._fields(spec))
-                return {"number": issue.number, "id": issue.id, "reconciled": True}
-        issue = self.tracker.create_issue(spec.title, self._body(spec), spec.labels)
+                known = Known(landed.number, landed.id)
+        if known is not None:
+            # The issue exists (an earlier attempt created it, perhaps without an answer): bring it up to date.
+            issue = self._write_fields(known.number, spec)
+            return {"number": issue.number, "id": issue.id, "reconciled": True}
+        body = self._body(spec)
+        issue = self.labels.write(spec.labels, lambda: self.tracker.create_issue(spec.title, body, spec.labels))
         self.registry.put(op.key, issue.number, issue.id)
+        self.labels.keep(issue, spec.labels)
         if spec.closed:
             # Issues are created open; a done item is closed right after (one more write, done items only).
             self.tracker.update_issue(issue.number, IssueFields(state="closed", state_reason="completed"))
@@ -112,7 +186,7 @@ class Applier:
 
     def _update(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         assert op.number is not None
-        issue = self.tracker.update_issue(op.number, self._fields(self.specs[op.key]))
+        issue = self._write_fields(op.number, self.specs[op.key])
         return {"number": issue.number}
 
     def _close(self, op: Operation, attempt: Attempt) -> dict[str, object]:
@@ -172,14 +246,18 @@ class Applier:
         }
         return render_body(spec, self.read_body(spec), numbers, source_url=self.source_url(spec.path))
 
-    def _fields(self, spec: IssueSpec) -> IssueFields:
-        return IssueFields(
+    def _write_fields(self, number: int, spec: IssueSpec) -> RemoteIssue:
+        """One PATCH making the issue what the file says: title, body, labels (the whole set), state."""
+        fields = IssueFields(
             title=spec.title,
             body=self._body(spec),
             labels=spec.labels,
             state=spec.state,
             state_reason="completed" if spec.closed else None,
         )
+        issue = self.labels.write(spec.labels, lambda: self.tracker.update_issue(number, fields))
+        self.labels.keep(issue, spec.labels)
+        return issue
 
     def _find_by_marker(self, key: str) -> RemoteIssue | None:
         for issue in self.tracker.list_synced(SYNC_LABEL):

@@ -352,6 +352,14 @@ class GitHubTracker:
             _, data = self._requester().requestJsonAndCheck("PATCH", self._issue_path(number), input=payload)
             return _remote_from_reply(data)
 
+    def add_labels(self, number: int, labels: Iterable[str]) -> tuple[str, ...]:
+        with self._call():
+            _, data = self._requester().requestJsonAndCheck(
+                "POST", f"{self._issue_path(number)}/labels", input={"labels": list(labels)}
+            )
+        items = data if isinstance(data, list) else []
+        return tuple(str(label.get("name")) for label in items if isinstance(label, dict))
+
     def list_sub_issues(self, number: int) -> list[RemoteIssue]:
         return [_remote(i) for i in self._each(self._repo().get_issue(number).get_sub_issues())]
 

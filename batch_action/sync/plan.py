@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from batch_action.sync.render import IssueSpec
+from batch_action.sync.render import STYLED_LABELS, IssueSpec
 from batch_action.sync.tracker import RemoteIssue
 
 
@@ -168,9 +168,18 @@ def make_plan(
             unchanged.append(key)
             outcome[key] = "unchanged"
 
-    # One job per label an item about to be written uses: labels are made in parallel, each item waits only
-    # for its own, and a label that exists costs no write (the listing is read once, by the first label job).
-    labelled = sorted({label for spec, remote, update, _ in work if remote is None or update for label in spec.labels})
+    # One job per styled label (kinds, sync label) an item about to be written uses: made in parallel, each item
+    # waits only for its own, and one that exists costs no write (the listing is read once, by the first job).
+    # Other labels are made by GitHub when a write first names them (`apply.Labels` checks that it did).
+    labelled = sorted(
+        {
+            label
+            for spec, remote, update, _ in work
+            if remote is None or update
+            for label in spec.labels
+            if label in STYLED_LABELS
+        }
+    )
     label_ids = {label: f"{Action.LABELS}:{label}" for label in labelled}
     ops.extend(
         Operation(label_ids[label], Action.LABELS, "", "", target=label, reason="make sure the label exists", order=-10)
@@ -180,7 +189,9 @@ def make_plan(
     for spec, remote, update, relink in work:
         refs = [spec.parent, *spec.blockers]
         ref_deps = tuple(d for ref in refs for d in create_dep(ref))
-        label_dep = tuple(label_ids[label] for label in spec.labels) if remote is None or update else ()
+        label_dep = (
+            tuple(label_ids[label] for label in spec.labels if label in label_ids) if remote is None or update else ()
+        )
         if remote is None:
             own = create_dep(spec.key)
             ops.append(

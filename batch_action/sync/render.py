@@ -25,6 +25,7 @@ MARKER_RE = re.compile(
 )
 DONE_STATUSES = frozenset({"closed", "completed", "complete", "done", "resolved", "merged"})
 LABEL_COLOURS = {"prd": "5e35b1", "epic": "1e88e5", "task": "757575", SYNC_LABEL: "c5def5"}
+STYLED_LABELS = frozenset(LABEL_COLOURS)  # made before use, in these colours; others are made by GitHub on first use
 _EPIC_LABEL_COLOUR = "bfdadc"
 _EXTRA_LABEL_COLOUR = "ededed"
 _BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters; leave room for the metadata and marker

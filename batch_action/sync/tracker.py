@@ -81,6 +81,10 @@ class IssueTracker(Protocol):
 
     def update_issue(self, number: int, fields: IssueFields) -> RemoteIssue: ...
 
+    def add_labels(self, number: int, labels: Iterable[str]) -> tuple[str, ...]:
+        """Add labels to an issue (one POST); the issue's labels afterwards."""
+        ...
+
     def list_sub_issues(self, number: int) -> list[RemoteIssue]: ...
 
     def add_sub_issue(self, parent_number: int, child_id: int) -> None:

@@ -31,6 +31,10 @@ from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 FaultAction = Literal["respond", "reset", "commit_then_drop", "commit_then_respond", "delay"]
+# What a write naming a label the repository lacks does. GitHub's behaviour is undocumented (github-api.md §2):
+# "create" makes the label (colour ededed), as observed on github.com; "drop" silently leaves it off the issue;
+# "reject" fails the whole request with 422.
+UnknownLabels = Literal["create", "drop", "reject"]
 _ACTIONS: frozenset[str] = frozenset(get_args(FaultAction))
 
 SECONDARY_MESSAGE = (
@@ -57,6 +61,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", _REPO + "/labels", "_list_labels"),
         ("POST", _REPO + "/labels", "_create_label"),
         ("GET", _REPO + "/labels/([^/]+)", "_get_label"),
+        ("POST", _ISSUE + "/labels", "_add_labels"),
         ("GET", _ISSUE + "/sub_issues", "_list_sub_issues"),
         ("POST", _ISSUE + "/sub_issues", "_add_sub_issue"),
         ("DELETE", _ISSUE + "/sub_issue", "_remove_sub_issue"),
@@ -250,8 +255,10 @@ class FakeGitHub:
         latency: float = 0.0,
         secondary_limits: SecondaryLimits | None = None,
         api_prefix: str = "",
+        unknown_labels: UnknownLabels = "create",
     ) -> None:
         self.token = token
+        self.unknown_labels = unknown_labels
         self.primary_limit = primary_limit
         self.reset_in = reset_in
         self.latency = latency
@@ -364,7 +371,7 @@ class FakeGitHub:
         """Create an issue directly (no request recorded); returns its JSON."""
         with self._lock:
             r = self._repo(repo)
-            issue = self._new_issue(r, title, body, list(labels), is_pr=False)
+            issue = self._new_issue(r, title, body, self._seed_labels(r, labels), is_pr=False)
             if state == "closed":
                 issue.state, issue.closed_at = "closed", issue.created_at
                 issue.state_reason = state_reason or "completed"
@@ -381,10 +388,16 @@ class FakeGitHub:
         """Create a pull request: it shows up in issue listings with a `pull_request` key."""
         with self._lock:
             r = self._repo(repo)
-            issue = self._new_issue(r, title, body, list(labels), is_pr=True)
+            issue = self._new_issue(r, title, body, self._seed_labels(r, labels), is_pr=True)
             if state == "closed":
                 issue.state, issue.closed_at = "closed", issue.created_at
             return self._issue_json(r, issue)
+
+    def _seed_labels(self, repo: _Repo, labels: Iterable[str]) -> list[str]:
+        names = list(labels)
+        for name in names:
+            self._ensure_label(repo, name)  # a seeded issue has its labels, whatever `unknown_labels` says
+        return names
 
     def seed_label(self, name: str, color: str = "ededed", repo: str = "octo/repo") -> dict[str, Any]:
         with self._lock:
@@ -856,6 +869,8 @@ class FakeGitHub:
         labels = body.get("labels", [])
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             return _validation("Issue", "labels", "invalid")
+        if self._rejects_labels(repo, labels):
+            return _validation("Issue", "labels", "invalid", "Label does not exist")
         text = body.get("body")
         issue = self._new_issue(repo, title, text if isinstance(text, str) else None, labels, is_pr=False)
         data = self._issue_json(repo, issue)
@@ -877,6 +892,8 @@ class FakeGitHub:
             not isinstance(body["labels"], list) or not all(isinstance(x, str) for x in body["labels"])
         ):
             return _validation("Issue", "labels", "invalid")
+        if "labels" in body and self._rejects_labels(repo, body["labels"]):
+            return _validation("Issue", "labels", "invalid", "Label does not exist")
         state = body.get("state")
         if state is not None and state not in ("open", "closed"):
             return _validation("Issue", "state", "invalid")
@@ -918,6 +935,19 @@ class FakeGitHub:
         if isinstance(body.get("description"), str):
             label["description"] = body["description"]
         return _Reply(201, self._label_json(repo, label))
+
+    def _add_labels(self, repo: _Repo, number: str, *, body: Any, **_: Any) -> _Reply:
+        issue = repo.issues.get(int(number))
+        if issue is None:
+            return _not_found()
+        labels = body.get("labels") if isinstance(body, dict) else body
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            return _validation("Issue", "labels", "invalid")
+        if self._rejects_labels(repo, labels):
+            return _validation("Issue", "labels", "invalid", "Label does not exist")
+        issue.labels = self._resolve_labels(repo, issue.labels + labels)
+        issue.updated_at = time.time()
+        return _Reply(200, [self._label_json(repo, repo.labels[name.lower()]) for name in issue.labels])
 
     def _get_label(self, repo: _Repo, name: str, **_: Any) -> _Reply:
         label = repo.labels.get(name.lower())
@@ -1080,9 +1110,14 @@ class FakeGitHub:
             }
         return repo.labels[key]
 
+    def _rejects_labels(self, repo: _Repo, names: list[str]) -> bool:
+        return self.unknown_labels == "reject" and any(name.lower() not in repo.labels for name in names)
+
     def _resolve_labels(self, repo: _Repo, names: list[str]) -> list[str]:
         out: list[str] = []
         for name in names:
+            if self.unknown_labels != "create" and name.lower() not in repo.labels:
+                continue  # "drop" (a "reject" request never gets here)
             canonical = self._ensure_label(repo, name)["name"]  # unknown labels are created (colour ededed)
             if canonical not in out:
                 out.append(canonical)
