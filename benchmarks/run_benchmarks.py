@@ -663,6 +663,40 @@ class Bench:
             fake.stop()
         return rows
 
+    # -- 2L -------------------------------------------------------------------------------------------------
+
+    def scenario_2l(self) -> list[Row]:
+        """Scenario 2 at scenario 4's size: what a re-run of a very large synced tree holds in memory."""
+        s = self.sizes
+        ws = self.tree(s.s4, all_open=False)
+        links = {"sub_issues": "false", "dependencies": "false"}  # a faster setup; the listing is the same size
+        fake = new_fake(0.0)
+        try:
+            self.log(f"  setup: first sync of {s.s4:,} items, no links (not timed)")
+            setup = run_action(
+                self.work, "s2l-setup", ws, fake, self.entry, max_concurrency=str(s.concurrency), **links
+            )
+            if setup.rc != 0:
+                raise RuntimeError(f"setup sync failed (exit {setup.rc}); see {setup.log}")
+            row = Row("2L", "re-run, nothing changed, large", s.s4, 0, s.concurrency)
+            for i in range(self.repeat):
+                run, _ = self._measure(
+                    f"s2l-r{i}", ws, fake, s.concurrency, max_concurrency=str(s.concurrency), **links
+                )
+                row.runs.append(run)
+        finally:
+            fake.stop()
+        cap = math.ceil(s.s4 / 100) + 5
+        worst = max(r.traffic.requests for r in row.runs if r.traffic)
+        rss = max(r.rss_mb for r in row.runs)
+        row.checks += [
+            ("zero writes", all(r.traffic and r.traffic.writes == 0 for r in row.runs)),
+            (f"{worst} requests (<= {cap})", worst <= cap),
+            (f"peak RSS {rss:.1f} MB (< 100 MB)", rss < 100),
+            ("exit 0", all(r.rc == 0 for r in row.runs)),
+        ]
+        return [row]
+
     # -- 4 --------------------------------------------------------------------------------------------------
 
     def scenario_4(self) -> list[Row]:
@@ -758,7 +792,7 @@ class Bench:
 # Main
 
 
-ALL = ("1", "1b", "2", "3", "4", "5", "6")
+ALL = ("1", "1b", "2", "3", "2L", "4", "5", "6")
 
 
 @contextlib.contextmanager
@@ -815,7 +849,12 @@ def main(argv: list[str] | None = None) -> int:
             steps.append(("1b", bench.scenario_1b))
         if "2" in wanted or "3" in wanted:
             steps.append(("2/3", lambda: bench.scenario_2_3("2" in wanted, "3" in wanted)))
-        for sid, fn in (("4", bench.scenario_4), ("5", bench.scenario_5), ("6", bench.scenario_6)):
+        for sid, fn in (
+            ("2L", bench.scenario_2l),
+            ("4", bench.scenario_4),
+            ("5", bench.scenario_5),
+            ("6", bench.scenario_6),
+        ):
             if sid in wanted:
                 steps.append((sid, fn))
         for sid, fn in steps:

@@ -9,7 +9,7 @@ sync) adopt it, once it is confirmed to be an issue of the target repository.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from batch_action.model import Document, Problem, Severity
 from batch_action.sync.plan import Observed
@@ -60,7 +60,7 @@ def observe(
             if keep is known:
                 continue
         target = issues if key in specs else orphans
-        target[key] = issue
+        target[key] = _kept(issue)
         digests[key] = marker.digest
         links[key] = marker.links or ""
     adopted = _adopt(tracker, specs, documents, repository, issues, problems)
@@ -74,6 +74,13 @@ def observe(
         listed,
         {key: issue.number for key, issue in adopted.items()},
     )
+
+
+def _kept(issue: RemoteIssue) -> RemoteIssue:
+    """What planning and writing use of a listed issue: its number, id, state and link summary. Its body,
+    title, URL and labels go (the body alone is ~2.5 KB: 25 MB for a re-run of 10,000 synced items); a write
+    that needs an issue's text reads it again."""
+    return replace(issue, title="", body="", html_url="", labels=())
 
 
 def _adopt(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteIssue:
     number: int
     id: int
