@@ -612,6 +612,7 @@ def run_operations(
         lambda path: source_url(settings.server_url, settings.repository, path),
         lambda spec: body_of(settings.workspace, spec),
         verify_links=verify_links,
+        manage_parents=settings.sub_issues,
         pace=engine.pace_write,
     )
     with io.group(f"Apply: {len(plan.operations)} operations"):

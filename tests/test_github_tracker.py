@@ -218,6 +218,12 @@ def test_sub_issues(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     assert [r.status for r in gh.requests] == [200, 404]
     assert gh.sub_issues_of(parent.number) == [c.number for c in children[1:]]
 
+    gh.clear_requests()
+    got = tracker.get_parent(children[1].number)
+    assert got is not None and (got.number, got.id) == (parent.number, parent.id)
+    assert tracker.get_parent(children[0].number) is None  # 404: no parent
+    assert methods(gh) == [f"GET /repos/octo/repo/issues/{c.number}/parent" for c in children[1::-1]]
+
 
 def test_add_sub_issue_again_is_success_and_moves_from_another_parent(gh: FakeGitHub, tracker: GitHubTracker) -> None:
     old_parent = tracker.create_issue("old parent", "", [])

@@ -189,3 +189,41 @@ def test_a_label_job_paces_its_create_and_nothing_else() -> None:
         applier(Operation(f"labels:{label}", Action.LABELS, "", "", target=label), Attempt(1))
     # one listing for all label jobs; the pacer right before each POST, and not for a label that exists
     assert calls == ["list", "pace", "create a", "pace", "create b"]
+
+
+def test_a_relink_without_parent_removes_only_a_parent_link_the_sync_made() -> None:
+    from batch_action.engine.policy import Attempt
+    from batch_action.sync.apply import Applier, IssueRegistry
+    from batch_action.sync.plan import Action, Operation
+
+    specs, _ = specs_and_order()
+    orphan = specs["epic:e"]
+    assert orphan.parent is None and orphan.blockers == ()
+    registry = IssueRegistry({"epic:e": RemoteIssue(5, 500, "Epic: e", "", "open")})
+    calls: list[str] = []
+
+    class Tracker:  # the calls a re-link of an item with no parent and no blockers makes
+        def __init__(self, parent_body: str) -> None:
+            self.parent_body = parent_body
+
+        def get_parent(self, number: int) -> RemoteIssue:
+            calls.append(f"get parent of #{number}")
+            return RemoteIssue(9, 900, "a parent", self.parent_body, "open")
+
+        def remove_sub_issue(self, parent_number: int, child_id: int) -> None:
+            calls.append(f"remove {child_id} from #{parent_number}")
+
+        def list_blocked_by(self, number: int) -> list[RemoteIssue]:
+            return []
+
+    relink = Operation("relink:epic:e", Action.RELINK, "epic:e", "epics/e/epic.md", number=5)
+    ours = "<!-- issue-sync:v1 key=prd:p digest=00 -->"
+    for body, manage, expected in [
+        (ours, True, ["get parent of #5", "remove 500 from #9"]),
+        ("chosen by a person", True, ["get parent of #5"]),
+        (ours, False, []),  # `sub-issues: false`: parents are not the sync's business
+    ]:
+        calls.clear()
+        applier = Applier({"epic:e": orphan}, Tracker(body), registry, str, str, manage_parents=manage)  # type: ignore[arg-type]
+        applier(relink, Attempt(1))
+        assert calls == expected, body

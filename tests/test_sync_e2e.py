@@ -108,6 +108,27 @@ def test_deleting_a_task_closes_its_issue(fake_github: Factory, ws: Workspace, t
     assert result.outputs["closed"] == "1"
 
 
+def test_an_epic_whose_prd_is_deleted_leaves_the_prd_issue(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
+    gh = fake_github(token=TOKEN)
+    assert run_sync(gh, ws.path, tmp_path / "run1").code == 0
+    issues = by_key(gh)
+    prd, epic = issues["prd:billing"]["number"], issues["epic:billing"]["number"]
+    assert gh.parent_of(epic) == prd
+    (ws.path / ".claude/prds/billing.md").unlink()
+    ws.commit("drop a PRD")
+    gh.clear_requests()
+    result = run_sync(gh, ws.path, tmp_path / "run2")
+    assert result.code == 0, result.log
+    assert gh.parent_of(epic) is None and gh.issue(prd)["state"] == "closed"  # type: ignore[index]
+    assert sorted(writes(gh)) == sorted(
+        [
+            ("DELETE", f"/repos/octo/repo/issues/{prd}/sub_issue"),
+            ("PATCH", f"/repos/octo/repo/issues/{epic}"),  # its body no longer links the PRD
+            ("PATCH", f"/repos/octo/repo/issues/{prd}"),  # closed: its file is gone
+        ]
+    )
+
+
 def test_renaming_a_task_keeps_its_issue(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
     gh = fake_github(token=TOKEN)
     assert run_sync(gh, ws.path, tmp_path / "run1").code == 0

@@ -140,13 +140,16 @@ class Applier:
         read_body: Callable[[IssueSpec], str],
         *,
         verify_links: bool = False,
+        manage_parents: bool = True,
         pace: Callable[[], None] | None = None,
     ) -> None:
         """`read_body` gives an item's markdown when its issue is written (it may raise `JobError`).
         `verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
-        truth: a link made after it was written must not be sent twice)."""
+        truth: a link made after it was written must not be sent twice). `manage_parents` (the `sub-issues`
+        input): a re-link of an item without a parent removes the sub-issue link the sync made earlier."""
         self.read_body = read_body
         self.verify_links = verify_links
+        self.manage_parents = manage_parents
         self.specs = specs
         self.tracker = tracker
         self.registry = registry
@@ -214,11 +217,19 @@ class Applier:
         me = self._need(op.key)
         added: list[int] = []
         removed: list[int] = []
+        unparented: int | None = None
         if spec.parent:
             parent = self._need(spec.parent)
             # Read first: a re-link often only lacks a blocker, and re-adding a parent link is a wasted POST.
             if not any(child.id == me.id for child in self.tracker.list_sub_issues(parent.number)):
                 self.tracker.add_sub_issue(parent.number, me.id)
+        elif self.manage_parents:
+            # The file lost its parent (say its PRD was deleted): undo the link the sync made. A parent without
+            # a marker was chosen by a person and stays.
+            was = self.tracker.get_parent(me.number)
+            if was is not None and read_marker(was.body) is not None:
+                self.tracker.remove_sub_issue(was.number, me.id)
+                unparented = was.number
         wanted = {self._need(key).id: key for key in spec.blockers}
         current = {issue.id: issue for issue in self.tracker.list_blocked_by(me.number)}
         managed = self.registry.managed_ids()
@@ -229,7 +240,7 @@ class Applier:
             if blocker_id not in wanted and blocker_id in managed and read_marker(issue.body) is not None:
                 self.tracker.remove_blocked_by(me.number, blocker_id)
                 removed.append(blocker_id)
-        return {"number": me.number, "added": added, "removed": removed}
+        return {"number": me.number, "added": added, "removed": removed, "unparented": unparented}
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _need(self, key: str) -> Known:

@@ -363,6 +363,16 @@ class GitHubTracker:
     def list_sub_issues(self, number: int) -> list[RemoteIssue]:
         return [_remote(i) for i in self._each(self._repo().get_issue(number).get_sub_issues())]
 
+    def get_parent(self, number: int) -> RemoteIssue | None:
+        with self._call():
+            try:
+                _, data = self._requester().requestJsonAndCheck("GET", f"{self._issue_path(number)}/parent")
+            except GithubException as exc:
+                if exc.status == 404:  # no parent
+                    return None
+                raise
+        return _remote_from_reply(data)
+
     def add_sub_issue(self, parent_number: int, child_id: int) -> None:
         # replace_parent: the files are the source of truth, so a child filed under another parent moves here.
         url = f"{self._issue_path(parent_number)}/sub_issues"

@@ -87,6 +87,10 @@ class IssueTracker(Protocol):
 
     def list_sub_issues(self, number: int) -> list[RemoteIssue]: ...
 
+    def get_parent(self, number: int) -> RemoteIssue | None:
+        """The issue `number` is a sub-issue of, or None."""
+        ...
+
     def add_sub_issue(self, parent_number: int, child_id: int) -> None:
         """Link `child_id` (database id) under the parent; an existing identical link counts as success."""
         ...
