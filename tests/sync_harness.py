@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from batch_action.cli import main
+from batch_action.sync.render import read_marker
 from tests.fake_github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,10 +26,15 @@ class RunResult:
     outputs: dict[str, str]
     summary: str
     out_dir: Path
+    seconds: float = 0.0  # wall time of the run, where the caller measured it
 
     def report(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.out_dir / "report.json").read_text())
         return data
+
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.log.splitlines() if line.startswith("::error")]
 
 
 class Workspace:
@@ -103,3 +109,16 @@ def run_sync(gh: FakeGitHub, workspace: Path, out_dir: Path, **inputs: str) -> R
 
 def writes(gh: FakeGitHub) -> list[tuple[str, str]]:
     return [(r.method, r.path) for r in gh.requests if r.method != "GET"]
+
+
+def by_key(gh: FakeGitHub) -> dict[str, dict[str, Any]]:
+    """Issues by marker key; fails on a duplicate."""
+    found: dict[str, dict[str, Any]] = {}
+    for issue in gh.issues():
+        marker = read_marker(issue.get("body"))
+        if marker is not None:
+            assert marker.key not in found, (
+                f"duplicate issue for {marker.key}: #{found[marker.key]['number']} and #{issue['number']}"
+            )
+            found[marker.key] = issue
+    return found

@@ -28,7 +28,7 @@ from batch_action.engine.journal import load_journal
 from batch_action.settings import load_settings
 from batch_action.sync.render import read_marker
 from tests.fake_github import SECONDARY_MESSAGE, FakeGitHub, SecondaryLimits
-from tests.sync_harness import TOKEN, Workspace, action_env, read_outputs
+from tests.sync_harness import TOKEN, RunResult, Workspace, action_env, by_key, read_outputs
 
 Factory = Callable[..., FakeGitHub]
 ITEMS = 44  # planning items in examples/.claude
@@ -56,24 +56,7 @@ class Sleeps:
         return [d for d in self.delays if low <= d <= high]
 
 
-@dataclass
-class Result:
-    code: int
-    log: str
-    outputs: dict[str, str]
-    out_dir: Path
-    seconds: float
-
-    def report(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.out_dir / "report.json").read_text())
-        return data
-
-    @property
-    def errors(self) -> list[str]:
-        return [line for line in self.log.splitlines() if line.startswith("::error")]
-
-
-def sync(gh: FakeGitHub, workspace: Path, out: Path, sleeps: Sleeps | None = None, **inputs: str) -> Result:
+def sync(gh: FakeGitHub, workspace: Path, out: Path, sleeps: Sleeps | None = None, **inputs: str) -> RunResult:
     """One whole run as the container runs it, with `INPUT_*` settings and the real PyGithub adapter."""
     env = action_env(gh, workspace, out, **inputs)
     stream = io.StringIO()
@@ -88,20 +71,7 @@ def sync(gh: FakeGitHub, workspace: Path, out: Path, sleeps: Sleeps | None = Non
     )
     seconds = time.monotonic() - started
     outputs = read_outputs(out)
-    return Result(code, stream.getvalue(), outputs, out / "files", seconds)
-
-
-def by_key(gh: FakeGitHub) -> dict[str, dict[str, Any]]:
-    """Issues by marker key; fails on a duplicate."""
-    found: dict[str, dict[str, Any]] = {}
-    for issue in gh.issues():
-        marker = read_marker(issue.get("body"))
-        if marker is not None:
-            assert marker.key not in found, (
-                f"duplicate issue for {marker.key}: #{found[marker.key]['number']} and #{issue['number']}"
-            )
-            found[marker.key] = issue
-    return found
+    return RunResult(code, stream.getvalue(), outputs, "", out / "files", seconds)
 
 
 def state(gh: FakeGitHub) -> dict[str, tuple[Any, ...]]:
@@ -144,7 +114,7 @@ def ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "ws")
 
 
-def assert_all_synced(gh: FakeGitHub, reference: dict[str, tuple[Any, ...]], result: Result) -> None:
+def assert_all_synced(gh: FakeGitHub, reference: dict[str, tuple[Any, ...]], result: RunResult) -> None:
     assert result.code == 0, result.log
     assert result.outputs["resumable"] == "false" and result.outputs["failed"] == "0"
     assert len(gh.issues()) == ITEMS, "an extra issue was created"
@@ -160,7 +130,7 @@ def assert_nothing_left(gh: FakeGitHub, ws: Workspace, out: Path) -> None:
     assert [(r.method, r.path) for r in gh.requests if r.method != "GET"] == []
 
 
-def engine(result: Result) -> dict[str, Any]:
+def engine(result: RunResult) -> dict[str, Any]:
     figures: dict[str, Any] = result.report()["engine"]
     return figures
 

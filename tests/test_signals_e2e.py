@@ -64,6 +64,27 @@ def entrypoint(gh: FakeGitHub, workspace: Path, out: Path) -> subprocess.Popen[s
     )
 
 
+def interrupt(
+    proc: subprocess.Popen[str], signum: signal.Signals, ready: Callable[[], bool], what: str, settle: float = 0.0
+) -> tuple[str, float]:
+    """Send `signum` once `ready()` (and `settle` seconds more); the run's log and how long it took to stop."""
+    try:
+        give_up = time.monotonic() + 30
+        while not ready():
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < give_up, f"the run did not {what}"
+            time.sleep(0.005)
+        time.sleep(settle)
+        sent = time.monotonic()
+        proc.send_signal(signum)
+        log, _ = proc.communicate(timeout=15)
+        return log, time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def outputs(out: Path) -> dict[str, str]:
     lines = (out / "gh_output").read_text().splitlines()
     return dict(line.split("=", 1) for line in lines if "=" in line)
@@ -94,20 +115,8 @@ def test_a_signal_half_way_stops_resumable_and_the_next_run_finishes_the_rest(
     ws = Workspace(tmp_path / "ws")
     first_out = tmp_path / "run1"
     proc = entrypoint(gh, ws.path, first_out)
-    try:
-        give_up = time.monotonic() + 30
-        while gh.count("POST", ISSUES) < 12:  # part of the creates are done
-            assert proc.poll() is None, proc.communicate()[0]
-            assert time.monotonic() < give_up, "the run did not start creating issues"
-            time.sleep(0.005)
-        sent = time.monotonic()
-        proc.send_signal(signum)
-        log, _ = proc.communicate(timeout=15)
-        stopped_after = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    # once part of the creates are done
+    log, stopped_after = interrupt(proc, signum, lambda: gh.count("POST", ISSUES) >= 12, "start creating issues")
     assert proc.returncode == 1, log
     assert stopped_after < 3, f"took {stopped_after:.1f} s to stop"
     assert f"received {signum.name}" in log
@@ -169,21 +178,8 @@ def test_a_signal_during_a_rate_limit_wait_stops_at_once_not_after_the_wait(
     ws = Workspace(tmp_path / "ws")
     first_out = tmp_path / "run1"
     proc = entrypoint(gh, ws.path, first_out)
-    try:
-        give_up = time.monotonic() + 30
-        while gh.count(status=403) == 0:
-            assert proc.poll() is None, proc.communicate()[0]
-            assert time.monotonic() < give_up, "the limit was never hit"
-            time.sleep(0.005)
-        time.sleep(0.3)  # everyone is waiting now: the limited job to retry, the others for the pause
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        log, _ = proc.communicate(timeout=15)
-        stopped_after = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    # 0.3 s after the limit is hit, everyone is waiting: the limited job to retry, the others for the pause
+    log, stopped_after = interrupt(proc, signal.SIGTERM, lambda: gh.count(status=403) > 0, "hit the limit", settle=0.3)
     assert proc.returncode == 1, log
     assert stopped_after < 3, f"took {stopped_after:.1f} s to stop: the wait was not interrupted"
     assert outputs(first_out)["resumable"] == "true"

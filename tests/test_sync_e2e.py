@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from batch_action.sync.render import read_marker
 from tests.fake_github import FakeGitHub
-from tests.sync_harness import TOKEN, Workspace, run_sync, writes
+from tests.sync_harness import TOKEN, Workspace, by_key, run_sync, writes
 
 Factory = Callable[..., FakeGitHub]
 
@@ -18,16 +17,6 @@ Factory = Callable[..., FakeGitHub]
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "ws")
-
-
-def by_key(gh: FakeGitHub) -> dict[str, dict]:  # type: ignore[type-arg]
-    found: dict[str, dict] = {}  # type: ignore[type-arg]
-    for issue in gh.issues():
-        marker = read_marker(issue.get("body"))
-        if marker:
-            assert marker.key not in found, f"duplicate issue for {marker.key}"
-            found[marker.key] = issue
-    return found
 
 
 def test_first_sync_makes_the_tree_into_issues(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
