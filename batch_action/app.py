@@ -36,6 +36,7 @@ from batch_action.engine.policy import GaveUp, RetryPolicy, RetrySettings
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Document, Problem, Severity, Skipped
+from batch_action.outcome import Outcome, merge_counts, replay_section, summarise
 from batch_action.parsing.documents import BodyChanged, load_tree, read_body
 from batch_action.publish import Publisher
 from batch_action.replay import locate_checkpoint, plan_replay, registry_seed
@@ -103,16 +104,6 @@ class Prepared:
     @property
     def items(self) -> int:
         return len(self.picture.nodes)
-
-
-@dataclass
-class Outcome:
-    counts: dict[str, int]
-    resumable: bool = False
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    outcomes: dict[str, str] = field(default_factory=dict)  # key -> created/updated/unchanged/failed/pending…
-    stopped_reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # engine and performance figures
 
 
 class ReadRetries:
@@ -496,29 +487,6 @@ def _stored_body(workspace: Path, spec: IssueSpec) -> str | None:
         return None  # a replay then reads the file itself, and fails that item if it still cannot
 
 
-def merge_counts(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
-    merged = dict(a)
-    for key in ("created", "updated", "closed", "failed"):
-        merged[key] = merged.get(key, 0) + b.get(key, 0)
-    return merged
-
-
-def replay_section(replayed: Outcome) -> str:
-    extra = replayed.extra
-    lines = [
-        "### Replay",
-        "",
-        f"Resumed from the checkpoint of commit `{extra.get('commit', '')[:12] or 'unknown'}`: "
-        f"{len(extra.get('done', []))} operations were already done, {len(extra.get('landed', []))} had landed "
-        f"without being recorded, {extra.get('operations', 0)} were run now.",
-    ]
-    superseded = extra.get("superseded", [])
-    if superseded:
-        lines += ["", f"Superseded by a newer sync, left alone ({len(superseded)}):", ""]
-        lines += [f"- `{op_id}`" for op_id in superseded]
-    return "\n".join(lines)
-
-
 def replay_checkpoint(
     settings: Settings, io: ActionsIO, folder: Path, prepared: Prepared, tracker: IssueTracker, engine: Engine
 ) -> Outcome:
@@ -641,70 +609,3 @@ def body_of(workspace: Path, spec: IssueSpec) -> str:
         return read_body(workspace, spec.path, spec.body_digest)
     except BodyChanged as exc:
         raise JobError(FailureClass.ITEM, str(exc)) from exc
-
-
-def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadable: int, skipped: int) -> Outcome:
-    by_key: dict[str, list[tuple[Action, JobStatus]]] = {}
-    failures: list[dict[str, Any]] = []
-    if result is not None:
-        for job_outcome in result.outcomes.values():
-            op = job_outcome.job
-            assert isinstance(op, Operation)
-            by_key.setdefault(op.key, []).append((op.action, job_outcome.status))
-            if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
-                failure = job_outcome.failure
-                failures.append(
-                    {
-                        "path": op.path,
-                        "operation": op.id,
-                        "class": str(failure.cls),
-                        "message": failure.message,
-                        "status": failure.status,
-                        "attempts": job_outcome.attempts,
-                    }
-                )
-    outcomes: dict[str, str] = dict(plan.outcome)
-    counts = {"created": 0, "updated": 0, "closed": 0, "failed": 0, "pending": 0}
-    for key, results in by_key.items():
-        if not key:
-            continue
-        statuses = {status for _, status in results}
-        actions = {action for action, status in results if status is JobStatus.SUCCEEDED}
-        if JobStatus.FAILED in statuses:
-            outcomes[key] = "failed"
-        elif statuses & {JobStatus.SKIPPED, JobStatus.NOT_RUN}:
-            outcomes[key] = "pending"
-        elif Action.CREATE in actions:
-            outcomes[key] = "created"
-        elif Action.CLOSE in actions:
-            outcomes[key] = "closed"
-        else:
-            outcomes[key] = "updated"
-        counts[outcomes[key]] += 1
-    counts["failed"] += unreadable
-    counts["unchanged"] = unchanged
-    counts["skipped"] = skipped
-    extra: dict[str, Any] = {}
-    if result is not None:
-        extra["engine"] = {
-            "retries": result.retries,
-            "retries_by_class": dict(result.retries_by_class),
-            "waited_seconds": dict(result.waited),
-            "limit_wait_seconds": result.limit_wait,
-            "limit_hits": result.limit_hits,
-            "peak_concurrency": result.peak_concurrency,
-            "final_concurrency": result.final_concurrency,
-            "final_writes_per_minute": result.final_writes_per_minute,
-            "elapsed_seconds": result.elapsed,
-            "breaker": result.breaker_state,
-            "jobs": dict(result.counts),
-            "warnings": list(result.warnings),
-        }
-    return Outcome(
-        counts=counts,
-        resumable=bool(result and result.resumable) or counts["pending"] > 0,
-        failures=failures,
-        outcomes=outcomes,
-        stopped_reason=str(result.stopped_reason) if result and result.stopped_reason else None,
-        extra=extra,
-    )
