@@ -60,6 +60,7 @@ def test_performance_section() -> None:
                 {"t": 10.0, "writes_per_minute": 72.0},
                 {"t": 20.0, "writes_per_minute": 36.0},
             ],
+            "rate_limits": {"core": {"limit": 5000, "remaining": 3894}},
             "by_endpoint": [
                 {"method": "GET", "endpoint": "/repos/{o}/{r}/issues", "status": 200, "count": 11},
                 {"method": "POST", "endpoint": "/repos/{o}/{r}/issues", "status": 201, "count": 1000},
@@ -71,6 +72,8 @@ def test_performance_section() -> None:
             "retries": 1,
             "retries_by_class": {"secondary_limit": 1},
             "limit_wait_seconds": 61.0,
+            "waited_seconds": {"secondary-limit": 61.0, "server": 0.0},
+            "final_writes_per_minute": 30.0,
         },
         counts={"created": 1000, "updated": 0, "closed": 0, "unchanged": 25, "failed": 0, "skipped": 3},
         items=1025,

@@ -46,6 +46,7 @@ def performance_data(
         "writes_saved_by_change_detection": counts.get("unchanged", 0),
         "latency_seconds": dict(requests.get("latency_seconds", {})),
         "limit_responses": int(requests.get("limit_responses", 0)),
+        "rate_limits": dict(requests.get("rate_limits", {})),
         "engine": dict(engine or {}),
         "peak_rss_mib": peak_rss,
         "timeline": list(requests.get("writes_per_minute_timeline", [])),
@@ -68,13 +69,15 @@ def performance_markdown(data: Mapping[str, Any]) -> str:
         f"| requests per item | {data['requests_per_item']} |",
         f"| items synced per minute | {data['items_per_minute']} |",
         f"| writes per minute (configured limit) | {data['writes_per_minute']} "
-        f"({configured.get('writes_per_minute') or 'unpaced'}) |",
+        f"({configured.get('writes_per_minute') or 'unpaced'}{_settled(engine, configured)}) |",
         f"| writes saved by change detection | {data['writes_saved_by_change_detection']} |",
         f"| concurrency used (configured) | {engine.get('peak_concurrency', 0)} "
         f"({configured.get('max_concurrency')}) |",
         f"| retries | {engine.get('retries', 0)} {_by(engine.get('retries_by_class'))} |",
         f"| waited for rate limits | {engine.get('limit_wait_seconds', 0)} s, "
         f"{data['limit_responses']} limit responses |",
+        f"| waited, by class | {_by(_rounded(engine.get('waited_seconds'))) or '-'} |",
+        f"| API budget left (GitHub's limit) | {_budgets(data.get('rate_limits'))} |",
         f"| latency p50 / p90 / p99 | {_latency(data['latency_seconds'])} |",
         f"| peak memory (RSS) | {data['peak_rss_mib']} MiB |",
         "",
@@ -111,6 +114,26 @@ def _by(mapping: object) -> str:
     if not isinstance(mapping, Mapping) or not mapping:
         return ""
     return "(" + ", ".join(f"{k} {v}" for k, v in sorted(mapping.items())) + ")"
+
+
+def _settled(engine: Mapping[str, Any], configured: Mapping[str, Any]) -> str:
+    """The pace the governor ended at, when limit responses made it slow down below the configured one."""
+    final, wanted = engine.get("final_writes_per_minute"), configured.get("writes_per_minute")
+    if isinstance(wanted, int | float) and wanted and isinstance(final, int | float) and final < wanted:
+        return f"; slowed to {final:.0f} by limit responses"
+    return ""
+
+
+def _rounded(mapping: object) -> dict[str, str]:
+    if not isinstance(mapping, Mapping):
+        return {}
+    return {str(k): f"{float(v):.1f} s" for k, v in mapping.items() if v}
+
+
+def _budgets(limits: object) -> str:
+    if not isinstance(limits, Mapping) or not limits:
+        return "-"
+    return ", ".join(f"{name} {b['remaining']:,} of {b['limit']:,}" for name, b in sorted(limits.items()))
 
 
 def _latency(latency: Mapping[str, float]) -> str:

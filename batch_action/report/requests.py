@@ -11,7 +11,7 @@ import threading
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +39,8 @@ class RequestLog:
     latencies: array[float] = field(default_factory=lambda: array("d"))
     write_times: array[float] = field(default_factory=lambda: array("d"))  # seconds since start, per write
     limit_responses: int = 0
+    # The primary budget as GitHub reported it, per `x-ratelimit-resource`: (limit, lowest remaining seen).
+    budgets: dict[str, tuple[int, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -51,6 +53,7 @@ class RequestLog:
         limited = response.status in (403, 429) and (
             "retry-after" in response.headers or response.headers.get("x-ratelimit-remaining") == "0"
         )
+        budget = _budget(response.headers)
         with self._lock:
             self.by_call[key] += 1
             self.latencies.append(response.elapsed)
@@ -58,6 +61,11 @@ class RequestLog:
                 self.write_times.append(now)
             if limited:
                 self.limit_responses += 1
+            if budget is not None:
+                resource, limit, remaining = budget
+                # Replies arrive out of order from several threads: the lowest remaining is the latest truth.
+                seen = self.budgets.get(resource)
+                self.budgets[resource] = (limit, remaining if seen is None else min(seen[1], remaining))
 
     @property
     def total(self) -> int:
@@ -81,7 +89,16 @@ class RequestLog:
             "latency_seconds": {f"p{p}": round(_percentile(latencies, p), 4) for p in (50, 90, 95, 99)}
             | {"max": round(latencies[-1], 4) if latencies else 0.0},
             "writes_per_minute_timeline": _timeline(writes),
+            "rate_limits": {r: {"limit": lim, "remaining": rem} for r, (lim, rem) in sorted(self.budgets.items())},
         }
+
+
+def _budget(headers: Mapping[str, str]) -> tuple[str, int, int] | None:
+    try:
+        limit, remaining = int(headers["x-ratelimit-limit"]), int(headers["x-ratelimit-remaining"])
+    except (KeyError, ValueError):
+        return None
+    return headers.get("x-ratelimit-resource", "core"), limit, remaining
 
 
 def _percentile(values: list[float], p: int) -> float:
