@@ -48,12 +48,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, get_args
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fake_github import FakeGitHub, SecondaryLimits  # noqa: E402
+from tests.fake_github import FakeGitHub, SecondaryLimits, UnknownLabels  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
 REPOSITORY = "octo/repo"
@@ -258,10 +258,20 @@ def read_report(work: Path, name: str) -> dict[str, Any]:
     return data
 
 
+# What the fake does with a label a write names and the repository lacks (`--unknown-labels`): github.com makes
+# it ("create"); the other two show what the action's fallback costs on a repository that does not.
+UNKNOWN_LABELS: UnknownLabels = "create"
+
+
 def new_fake(latency: float, limits: SecondaryLimits | None = None) -> FakeGitHub:
     # A primary budget no benchmark reaches: scenario 4 alone sends ~30,000 requests.
     return FakeGitHub(
-        token=TOKEN, repos=(REPOSITORY,), primary_limit=10**9, latency=latency, secondary_limits=limits
+        token=TOKEN,
+        repos=(REPOSITORY,),
+        primary_limit=10**9,
+        latency=latency,
+        secondary_limits=limits,
+        unknown_labels=UNKNOWN_LABELS,
     ).start()
 
 
@@ -820,7 +830,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results.json", help="results file")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (default: only crashes)")
     ap.add_argument("--entry", type=Path, default=ENTRY, help="program to run instead of entrypoint.py (A/B tests)")
+    ap.add_argument(
+        "--unknown-labels",
+        choices=get_args(UnknownLabels),
+        default="create",
+        help="what the fake does with a missing label a write names (default: make it, as github.com does)",
+    )
     args = ap.parse_args(argv)
+    global UNKNOWN_LABELS
+    UNKNOWN_LABELS = args.unknown_labels
     wanted = [x.strip() for x in args.scenarios.split(",") if x.strip()]
     unknown = [x for x in wanted if x not in ALL]
     if unknown:

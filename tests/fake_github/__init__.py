@@ -16,9 +16,24 @@ from typing import Any
 
 import pytest
 
-from tests.fake_github.server import SECONDARY_MESSAGE, FakeGitHub, Fault, RequestRecord, SecondaryLimits
+from tests.fake_github.server import (
+    SECONDARY_MESSAGE,
+    FakeGitHub,
+    Fault,
+    RequestRecord,
+    SecondaryLimits,
+    UnknownLabels,
+)
 
-__all__ = ["SECONDARY_MESSAGE", "FakeGitHub", "Fault", "RequestRecord", "SecondaryLimits", "fake_github"]
+__all__ = [
+    "SECONDARY_MESSAGE",
+    "FakeGitHub",
+    "Fault",
+    "RequestRecord",
+    "SecondaryLimits",
+    "UnknownLabels",
+    "fake_github",
+]
 
 
 @pytest.fixture
