@@ -178,7 +178,6 @@ def prepare(
             Scope(scope.changed, scope.removed),
             order=order,
             close_removed=settings.close_removed,
-            manage_parents=settings.sub_issues,
         )
     paths["plan"] = write_plan_file(settings, plan, scope)
     commit = (changes.head if changes else None) or settings.sha

@@ -149,28 +149,6 @@ def test_listing_that_shows_a_missing_link_triggers_relink() -> None:
     assert [op.id for op in plan.operations] == ["relink:task:e/002"]
 
 
-def test_listing_that_shows_a_parent_the_file_no_longer_has_triggers_relink() -> None:
-    specs, order = specs_and_order()
-    observed = synced(specs)
-    epic = observed.issues["epic:e"]  # the file names no PRD
-    under_ours = replace(epic, parent_number=observed.issues["task:e/001"].number, blocked_by_total=0)
-    under_a_persons = replace(epic, parent_number=999, blocked_by_total=0)
-    for remote, manage, relinked in [
-        (under_ours, True, True),
-        (under_a_persons, True, False),
-        (under_ours, False, False),
-    ]:
-        plan = make_plan(
-            specs,
-            synced(specs, **{"epic:e": remote}),
-            Scope(None),
-            order=order,
-            close_removed=True,
-            manage_parents=manage,
-        )
-        assert [op.id for op in plan.operations] == (["relink:epic:e"] if relinked else [])
-
-
 def test_body_has_metadata_links_and_marker() -> None:
     specs, _ = specs_and_order()
     body = render_body(specs["task:e/002"], "Body.", {"epic:e": 5, "task:e/001": 6}, source_url="https://x/y")

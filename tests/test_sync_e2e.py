@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from batch_action.sync.github_tracker import GitHubTracker
 from tests.fake_github import FakeGitHub
 from tests.sync_harness import TOKEN, Workspace, by_key, run_sync, writes
 
@@ -117,15 +116,6 @@ def test_an_epic_whose_prd_is_deleted_leaves_the_prd_issue(fake_github: Factory,
             ("PATCH", f"/repos/octo/repo/issues/{prd}"),  # closed: its file is gone
         ]
     )
-    # A run that stopped between the epic's PATCH and the DELETE: the listing shows the link, so a plain re-run
-    # of the unchanged tree undoes it.
-    tracker = GitHubTracker(TOKEN, "octo/repo", gh.base_url)
-    tracker.add_sub_issue(prd, issues["epic:billing"]["id"])
-    gh.clear_requests()
-    result = run_sync(gh, ws.path, tmp_path / "run3")
-    assert result.code == 0, result.log
-    assert gh.parent_of(epic) is None
-    assert writes(gh) == [("DELETE", f"/repos/octo/repo/issues/{prd}/sub_issue")]
 
 
 def test_renaming_a_task_keeps_its_issue(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:

@@ -123,9 +123,7 @@ def make_plan(
     *,
     order: Mapping[str, int],
     close_removed: bool,
-    manage_parents: bool = True,
 ) -> Plan:
-    """`manage_parents` (the `sub-issues` input): a parent link the sync made is the sync's to remove."""
     ops: list[Operation] = []
     outcome: dict[str, str] = {}
     unchanged: list[str] = []
@@ -146,11 +144,6 @@ def make_plan(
             found = create_ids[key] = (f"{Action.CREATE}:{key}",)
         return found
 
-    # Numbers of the issues the sync made: a parent link to one of them is the sync's (see `_links_look_wrong`).
-    ours = (
-        {issue.number for issue in (*observed.issues.values(), *observed.orphans.values())} if manage_parents else set()
-    )
-
     # First pass: which items need an issue, an update, a re-link, or nothing.
     work: list[tuple[IssueSpec, RemoteIssue | None, bool, bool]] = []  # (spec, remote, update, relink)
     for key in keys:
@@ -168,7 +161,7 @@ def make_plan(
         links_changed = observed.links.get(key) != spec.links_digest
         # The body shows parent and blockers as #N links, so a links change rewrites the body too.
         update = observed.digests.get(key) != spec.digest or links_changed or _never_closed(spec, remote)
-        relink = links_changed or _links_look_wrong(spec, remote, observed, ours)
+        relink = links_changed or _links_look_wrong(spec, remote, observed)
         if update or relink:
             work.append((spec, remote, update, relink))
         else:
@@ -307,11 +300,10 @@ def _update_reason(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> 
     return "file changed"
 
 
-def _links_look_wrong(spec: IssueSpec, remote: RemoteIssue, observed: Observed, ours: set[int]) -> bool:
+def _links_look_wrong(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> bool:
     """What the listing says about links, when it says anything, against what the files state.
 
-    This is how a plain re-run notices a link that an interrupted run never made (or never undid), without a
-    request per issue. `ours`: the numbers of the sync's issues, when parent links are the sync's to manage.
+    This is how a plain re-run notices a link that an interrupted run never made, without a request per issue.
     """
     if remote.blocked_by_total is None:
         return False  # the API told us nothing about links
@@ -319,6 +311,4 @@ def _links_look_wrong(spec: IssueSpec, remote: RemoteIssue, observed: Observed, 
         parent = observed.issues.get(spec.parent)
         if parent is not None and parent.number != remote.parent_number:
             return True
-    elif remote.parent_number in ours:
-        return True  # the file has no parent any more, but the issue is still under one of ours
     return remote.blocked_by_total < len(spec.blockers)
