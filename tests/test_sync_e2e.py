@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from batch_action.sync.github_tracker import GitHubTracker
 from tests.fake_github import FakeGitHub
 from tests.sync_harness import TOKEN, Workspace, by_key, run_sync, writes
 
@@ -116,6 +117,11 @@ def test_an_epic_whose_prd_is_deleted_leaves_the_prd_issue(fake_github: Factory,
             ("PATCH", f"/repos/octo/repo/issues/{prd}"),  # closed: its file is gone
         ]
     )
+    # A person puts the epic back under an issue of the sync's: the file did not change, so that stays.
+    GitHubTracker(TOKEN, "octo/repo", gh.base_url).add_sub_issue(prd, issues["epic:billing"]["id"])
+    gh.clear_requests()
+    assert run_sync(gh, ws.path, tmp_path / "run3").code == 0
+    assert gh.parent_of(epic) == prd and writes(gh) == []
 
 
 def test_renaming_a_task_keeps_its_issue(fake_github: Factory, ws: Workspace, tmp_path: Path) -> None:
