@@ -49,7 +49,8 @@ class Journal:
                 self._file.write("\n")
                 self._file.flush()
 
-    def append(self, event: str, job: str | None = None, **fields: Any) -> None:
+    def append(self, event: str, job: str | None = None, *, flush: bool = True, **fields: Any) -> None:
+        """One line. `flush=False` for a batch the caller flushes itself (`sync()`): each flush is a syscall."""
         if event not in EVENTS:
             raise ValueError(f"unknown journal event {event!r}")
         entry: dict[str, Any] = {"t": round(self._clock(), 3), "event": event}
@@ -61,6 +62,8 @@ class Journal:
             if self._file is None:
                 raise ValueError("journal is closed")
             self._file.write(line)
+            if not flush:
+                return
             self._file.flush()
             if self._fsync_each:
                 os.fsync(self._file.fileno())

@@ -395,9 +395,12 @@ class _Run:
         ready: list[int] = []  # heap of _ready_key()s
         for i, j in enumerate(self.jobs):
             if self.journal is not None:
-                self.journal.append("planned", j.id, label=j.label or None, deps=list(j.deps) or None)
+                # Flushed once, below: nothing has been sent yet, so a crash here loses nothing.
+                self.journal.append("planned", j.id, flush=False, label=j.label or None, deps=list(j.deps) or None)
             if not j.deps:
                 heapq.heappush(ready, self._ready_key(i))
+        if self.journal is not None:
+            self.journal.sync()
         if self.reporter is not None:
             self.reporter.start(f"up to {self.s.max_concurrency} at once")
         pool = _pool(self.s.max_concurrency)
