@@ -208,6 +208,21 @@ def test_a_repository_that_does_not_make_labels_on_first_use_still_gets_every_la
     assert int(result.outputs["created"]) == 44 == len(by_key(gh))
 
 
+@pytest.mark.parametrize("unknown_labels", ["drop", "reject"])
+def test_with_concurrent_writers_each_label_is_still_made_once(
+    fake_github: Factory, ws: Workspace, tmp_path: Path, unknown_labels: str
+) -> None:
+    gh = fake_github(token=TOKEN, unknown_labels=unknown_labels, latency=0.01)
+    result = run_sync(gh, ws.path, tmp_path / "run", max_concurrency="8")
+    assert result.code == 0, result.log
+    made = label_posts(gh)
+    assert len(made) == len(set(made)) and {n.lower() for n in made} == {n.lower() for n in gh.labels()}
+    assert all(
+        any(n.startswith("epic:") for n in names) for key, names in labels_by_key(gh).items() if "prd:" not in key
+    )
+    assert len(by_key(gh)) == 44 == len(gh.issues())
+
+
 def test_labels_github_will_not_keep_fail_the_item_and_say_why(
     fake_github: Factory, ws: Workspace, tmp_path: Path
 ) -> None:

@@ -62,17 +62,24 @@ class Labels:
         self.made_on_first_use = True  # False once this repository has shown it does not make them
         self._lock = threading.Lock()
         self._existing: set[str] | None = None  # lower-case names, listed once, then kept up to date
+        self._making: dict[str, threading.Lock] = {}  # one lock per label: two writers never both POST it
 
     def ensure(self, name: str) -> bool:
         """Create the label unless it exists; True when this call created it."""
+        key = name.lower()
         existing = self._listed()
-        if name.lower() in existing:
+        if key in existing:
             return False
-        if self.pace is not None:
-            self.pace()  # a label is content too: it counts against GitHub's content-creation limit
-        created = self.tracker.create_label(name, self.colours.get(name, "ededed"))
         with self._lock:
-            existing.add(name.lower())
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            if key in existing:
+                return False  # another writer made it while this one waited
+            if self.pace is not None:
+                self.pace()  # a label is content too: it counts against GitHub's content-creation limit
+            created = self.tracker.create_label(name, self.colours.get(name, "ededed"))
+            with self._lock:
+                existing.add(key)
         return created
 
     def write(self, labels: tuple[str, ...], send: Callable[[], RemoteIssue]) -> RemoteIssue:
