@@ -73,7 +73,7 @@ def performance_markdown(data: Mapping[str, Any]) -> str:
         f"| writes saved by change detection | {data['writes_saved_by_change_detection']} |",
         f"| concurrency used (configured) | {engine.get('peak_concurrency', 0)} "
         f"({configured.get('max_concurrency')}) |",
-        f"| retries | {engine.get('retries', 0)} {_by(engine.get('retries_by_class'))} |",
+        f"| retries | {engine.get('retries', 0)} {_by(engine.get('retries_by_class'))}".rstrip() + " |",
         f"| waited for rate limits | {engine.get('limit_wait_seconds', 0)} s, "
         f"{data['limit_responses']} limit responses |",
         f"| waited, by class | {_by(_rounded(engine.get('waited_seconds'))) or '-'} |",
