@@ -17,14 +17,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from github import Auth, Github
 from github.GithubException import GithubException
-from github.Issue import Issue
-from github.Repository import Repository
 from github.Requester import Requester
 
 from batch_action import __version__
@@ -32,7 +30,6 @@ from batch_action.sync.tracker import IssueFields, RemoteIssue, Response, Respon
 
 __all__ = ["GitHubTracker"]
 
-_T = TypeVar("_T")
 _ACCEPT = {"Accept": "application/vnd.github+json"}
 
 
@@ -103,12 +100,6 @@ class _Secret:
         return "<redacted>"
 
     __str__ = __repr__
-
-
-def _remote(issue: Issue) -> RemoteIssue:
-    # From the page's raw data: the public properties would complete the object with a GET when a field is
-    # missing.
-    return _remote_from_reply(getattr(issue, "_rawData", None))
 
 
 def _remote_from_reply(data: object) -> RemoteIssue:
@@ -225,19 +216,12 @@ class GitHubTracker:
                 pool_size=1,  # this thread is the only user
                 seconds_between_requests=None,
                 seconds_between_writes=None,
-                lazy=True,  # get_repo()/get_issue() send nothing by themselves
             )
             _read_environment_once(gh)
             self._local.github = gh
             with self._clients_lock:
                 self._clients.append(gh)
         return gh
-
-    def _repo(self) -> Repository:
-        repo: Repository | None = getattr(self._local, "repo", None)
-        if repo is None:
-            repo = self._local.repo = self._github().get_repo(self.repository)
-        return repo
 
     def _requester(self) -> Requester:
         return self._github().requester
@@ -275,16 +259,21 @@ class GitHubTracker:
         finally:
             _CONTEXT.listener, _CONTEXT.origin, _CONTEXT.mark = saved
 
-    def _each(self, items: Iterable[_T]) -> Iterator[_T]:
-        """Iterate a PaginatedList with the tap routed to us around every step, where pages are fetched."""
-        iterator = iter(items)
-        while True:
+    def _pages(self, path: str, parameters: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a listing, page by page from the JSON, following the Link header as PyGithub's
+        PaginatedList does. Not a PaginatedList: it keeps every object it made until it is exhausted (~18 KB an
+        issue: 180 MB for a re-run of 10,000 synced items), and only a few fields of each are used."""
+        url: str | None = path
+        query: dict[str, Any] | None = {"per_page": 100, **(parameters or {})}
+        while url is not None:
             with self._call():
-                try:
-                    item = next(iterator)
-                except StopIteration:
-                    return
-            yield item
+                headers, data = self._requester().requestJsonAndCheck(
+                    "GET", url, parameters=query, headers=dict(_ACCEPT)
+                )
+            for item in data if isinstance(data, list) else []:
+                if isinstance(item, dict):
+                    yield item
+            url, query = _next_page(headers), None
 
     def _post(self, url: str, payload: dict[str, Any]) -> None:
         self._requester().requestJsonAndCheck("POST", url, input=payload, headers=dict(_ACCEPT))
@@ -292,18 +281,9 @@ class GitHubTracker:
     # -- IssueTracker
 
     def list_synced(self, label: str) -> Iterator[RemoteIssue]:
-        # Page by page from the JSON, following the Link header as PyGithub's PaginatedList does: a
-        # PaginatedList keeps every Issue object it made until it is exhausted (~18 KB each: 180 MB for a
-        # re-run of 10,000 synced items), and only five fields of each are used.
-        url: str | None = f"/repos/{self.repository}/issues"
-        parameters: dict[str, Any] | None = {"state": "all", "labels": label, "per_page": 100}
-        while url is not None:
-            with self._call():
-                headers, data = self._requester().requestJsonAndCheck("GET", url, parameters=parameters)
-            for item in data if isinstance(data, list) else []:
-                if isinstance(item, dict) and not item.get("pull_request"):
-                    yield _remote_from_reply(item)
-            url, parameters = _next_page(headers), None
+        for item in self._pages(f"/repos/{self.repository}/issues", {"state": "all", "labels": label}):
+            if not item.get("pull_request"):
+                yield _remote_from_reply(item)
 
     def get_issue(self, number: int) -> RemoteIssue | None:
         with self._call():
@@ -318,12 +298,12 @@ class GitHubTracker:
             return _remote_from_reply(data)
 
     def list_labels(self) -> list[str]:
-        return [label.name for label in self._each(self._repo().get_labels())]
+        return [str(label.get("name")) for label in self._pages(f"/repos/{self.repository}/labels")]
 
     def create_label(self, name: str, color: str) -> bool:
         with self._call():
             try:
-                self._repo().create_label(name, color.lstrip("#"))
+                self._post(f"/repos/{self.repository}/labels", {"name": name, "color": color.lstrip("#")})
             except GithubException as exc:
                 if exc.status == 422 and "already_exists" in _error_codes(exc):
                     return False  # another writer made it first: fine
@@ -361,7 +341,7 @@ class GitHubTracker:
         return tuple(str(label.get("name")) for label in items if isinstance(label, dict))
 
     def list_sub_issues(self, number: int) -> list[RemoteIssue]:
-        return [_remote(i) for i in self._each(self._repo().get_issue(number).get_sub_issues())]
+        return [_remote_from_reply(item) for item in self._pages(f"{self._issue_path(number)}/sub_issues")]
 
     def get_parent(self, number: int) -> RemoteIssue | None:
         with self._call():
@@ -399,7 +379,7 @@ class GitHubTracker:
                     raise
 
     def list_blocked_by(self, number: int) -> list[RemoteIssue]:
-        return [_remote(i) for i in self._each(self._repo().get_issue(number).get_blocked_by())]
+        return [_remote_from_reply(item) for item in self._pages(f"{self._issue_path(number)}/dependencies/blocked_by")]
 
     def add_blocked_by(self, number: int, blocker_id: int) -> None:
         url = f"{self._issue_path(number)}/dependencies/blocked_by"
