@@ -31,6 +31,7 @@ class IssueRegistry:
     def __init__(self, issues: Mapping[str, RemoteIssue]) -> None:
         self._lock = threading.Lock()
         self._known = {key: Known(issue.number, issue.id) for key, issue in issues.items()}
+        self._ids = {known.id for known in self._known.values()}  # kept as issues land: asked once per re-link
 
     def get(self, key: str) -> Known | None:
         with self._lock:
@@ -39,10 +40,12 @@ class IssueRegistry:
     def put(self, key: str, number: int, id_: int) -> None:
         with self._lock:
             self._known[key] = Known(number, id_)
+            self._ids.add(id_)
 
-    def managed_ids(self) -> set[int]:
+    def manages(self, issue_id: int) -> bool:
+        """Whether the issue with this database id is one of the sync's items."""
         with self._lock:
-            return {known.id for known in self._known.values()}
+            return issue_id in self._ids
 
 
 class Labels:
@@ -239,12 +242,11 @@ class Applier:
                 unparented = was.number
         wanted = {self._need(key).id: key for key in spec.blockers}
         current = {issue.id: issue for issue in self.tracker.list_blocked_by(me.number)}
-        managed = self.registry.managed_ids()
         for blocker_id in sorted(set(wanted) - set(current)):
             self.tracker.add_blocked_by(me.number, blocker_id)
             added.append(blocker_id)
         for blocker_id, issue in sorted(current.items()):
-            if blocker_id not in wanted and blocker_id in managed and read_marker(issue.body) is not None:
+            if blocker_id not in wanted and self.registry.manages(blocker_id) and read_marker(issue.body) is not None:
                 self.tracker.remove_blocked_by(me.number, blocker_id)
                 removed.append(blocker_id)
         return {"number": me.number, "added": added, "removed": removed, "unparented": unparented}
