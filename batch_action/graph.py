@@ -19,7 +19,6 @@ from typing import Any
 import networkx as nx
 
 from batch_action.model import Document, Kind, Problem, Severity
-from batch_action.report.files import dumps_json
 
 PARENT = "parent"
 DEPENDS = "depends"
@@ -88,14 +87,6 @@ class TaskGraph:
             "status": doc.status,
             "epic": doc.epic,
         }
-
-    def dumps(self) -> str:
-        """task-graph.json: one node, edge or wave per line."""
-        return dumps_json(self.to_json())
-
-    def mermaid(self, outcomes: Mapping[str, str] | None = None) -> str:
-        """A Mermaid flowchart; `outcomes` (key -> created/updated/unchanged/failed/…) colours the nodes."""
-        return self.picture().mermaid(outcomes)
 
     def picture(self) -> GraphPicture:
         """What the report draws, without the graph: the run keeps this through the apply phase."""

@@ -6,6 +6,7 @@ import json
 
 from batch_action.graph import DEPENDS, PARENT, build_graph
 from batch_action.model import Severity
+from batch_action.report.files import dumps_json
 from tests.helpers import doc
 
 
@@ -96,10 +97,10 @@ def test_references_by_issue_number_and_autopm_id() -> None:
 
 def test_exports() -> None:
     g = build_graph(base())
-    data = json.loads(g.dumps())
+    data = json.loads(dumps_json(g.to_json()))  # what task-graph.json holds
     assert {n["id"] for n in data["nodes"]} >= {"prd:auth", "task:auth/004"}
     assert len(data["edges"]) == 5 + 6 and data["waves"][0] == ["prd:auth"]
-    mermaid = g.mermaid({"task:auth/001": "failed"})
+    mermaid = g.picture().mermaid({"task:auth/001": "failed"})
     assert mermaid.startswith("flowchart TD\n") and ":::failed" in mermaid and "-.->|blocks|" in mermaid
 
 
