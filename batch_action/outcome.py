@@ -25,8 +25,8 @@ class Outcome:
 
 def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadable: int, skipped: int) -> Outcome:
     """An item failed when one of its jobs failed, is pending when one was skipped or never ran, and was
-    otherwise created, closed or updated. A stop of the whole run (a bad token) fails no item: the items it left
-    are pending, and the run is resumable."""
+    otherwise created, closed or updated. A stop of the whole run (a bad token) fails only the jobs in flight
+    when it came (label jobs belong to no item); the items it left are pending, and the run is resumable."""
     by_key: dict[str, list[tuple[Action, JobStatus]]] = {}
     failures: list[dict[str, Any]] = []
     if result is not None:
