@@ -227,13 +227,3 @@ def link_posts(gh: FakeGitHub) -> Counter[tuple[str, str, str]]:
 
 def first_write_at(gh: FakeGitHub) -> float:
     return min(r.start for r in gh.requests if r.method != "GET")
-
-
-def issues_by_key(gh: FakeGitHub) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for issue in gh.issues():
-        marker = read_marker(issue.get("body"))
-        if marker is not None:
-            assert marker.key not in found, f"two issues carry the marker of {marker.key}"
-            found[marker.key] = issue
-    return found

@@ -26,7 +26,7 @@ class RunResult:
     outputs: dict[str, str]
     summary: str
     out_dir: Path
-    seconds: float = 0.0  # wall time of the run, where the caller measured it
+    seconds: float | None = None  # wall time of the run, where the harness measured it (None: it did not)
 
     def report(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.out_dir / "report.json").read_text())

@@ -26,6 +26,7 @@ def test_parent_edges_and_dependency_edges() -> None:
     assert g.parent("epic:auth") == "prd:auth" and g.parent("task:auth/001") == "epic:auth"
     assert g.blockers("task:auth/003") == ["task:auth/001", "task:auth/002"]
     assert g.blockers("task:auth/004") == ["task:auth/001", "task:auth/002", "task:auth/003"]
+    assert g.graph.has_edge("task:auth/001", "task:auth/002")
     assert g.edge_kind("task:auth/001", "task:auth/002") == DEPENDS
     assert g.edge_kind("epic:auth", "task:auth/002") == PARENT
     assert g.problems == []
@@ -104,10 +105,11 @@ def test_exports() -> None:
     assert mermaid.startswith("flowchart TD\n") and ":::failed" in mermaid and "-.->|blocks|" in mermaid
 
 
-def test_overview_draws_prds_and_epics_coloured_by_their_most_serious_task() -> None:
+def test_overview_draws_prds_and_epics_each_epic_coloured_by_its_most_serious_task() -> None:
     g = build_graph(base())
     picture = g.picture()
-    overview = picture.overview({"task:auth/001": "failed", "task:auth/002": "created", "epic:auth": "created"})
+    # The failed task comes after a created one: the most serious outcome wins, not the first seen.
+    overview = picture.overview({"task:auth/001": "created", "task:auth/002": "failed", "epic:auth": "created"})
     node_lines = [line for line in overview.splitlines() if ":::" in line]
     assert node_lines == ['  n0(["Epic: auth"]):::failed', '  n1[["PRD: auth"]]:::prd']  # a failed task shows
     assert [line for line in overview.splitlines() if "-->" in line] == ["  n1 --> n0"]

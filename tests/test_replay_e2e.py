@@ -39,14 +39,13 @@ from tests.replay_harness import (
     action_env,
     created_keys,
     first_write_at,
-    issues_by_key,
     kill_leftovers,
     link_posts,
     repeated_writes,
     run,
     start,
 )
-from tests.sync_harness import RunResult, Workspace, run_sync
+from tests.sync_harness import RunResult, Workspace, by_key, run_sync
 
 Factory = Callable[..., FakeGitHub]
 
@@ -146,7 +145,7 @@ def download(svc: FakeArtifactService, name: str, dest: Path, token: str, run_id
 
 def structure(gh: FakeGitHub) -> dict[str, tuple[Any, ...]]:
     """Per item: title, state, labels, parent and blockers (as keys), body with issue numbers shown as keys."""
-    issues = issues_by_key(gh)
+    issues = by_key(gh)
     key_of = {issue["number"]: key for key, issue in issues.items()}
 
     def keyed(match: re.Match[str]) -> str:
@@ -504,7 +503,7 @@ def test_an_operation_a_newer_sync_overtook_is_superseded_and_left_alone(
     gh = fake_github(token=svc.rest_token)
     first = run(env_for(gh, svc, ws, tmp_path / "first", "5001", new_run(svc, "5001")), tmp_path / "first")
     assert first.code == 0, first.log
-    issues = issues_by_key(gh)
+    issues = by_key(gh)
     x, y = issues["task:search/004"]["number"], issues["task:search/005"]["number"]
 
     # A sync of two edits fails on both updates (the API refuses them): its checkpoint keeps both to do.

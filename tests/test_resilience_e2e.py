@@ -71,7 +71,9 @@ def sync(gh: FakeGitHub, workspace: Path, out: Path, sleeps: Sleeps | None = Non
     )
     seconds = time.monotonic() - started
     outputs = read_outputs(out)
-    return RunResult(code, stream.getvalue(), outputs, "", out / "files", seconds)
+    summary_file = out / "gh_summary"
+    summary = summary_file.read_text() if summary_file.exists() else ""
+    return RunResult(code, stream.getvalue(), outputs, summary, out / "files", seconds)
 
 
 def state(gh: FakeGitHub) -> dict[str, tuple[Any, ...]]:

@@ -213,10 +213,11 @@ def test_with_concurrent_writers_each_label_is_still_made_once(
     fake_github: Factory, ws: Workspace, tmp_path: Path, unknown_labels: str
 ) -> None:
     gh = fake_github(token=TOKEN, unknown_labels=unknown_labels, latency=0.01)
-    result = run_sync(gh, ws.path, tmp_path / "run", max_concurrency="8")
+    # `team` is on every issue, so the first creates (the PRDs, in parallel) all find it missing at once.
+    result = run_sync(gh, ws.path, tmp_path / "run", max_concurrency="8", labels="team")
     assert result.code == 0, result.log
     made = label_posts(gh)
-    assert len(made) == len(set(made)) and {n.lower() for n in made} == {n.lower() for n in gh.labels()}
+    assert len(made) == len(set(made)) and "team" in made
     assert all(
         any(n.startswith("epic:") for n in names) for key, names in labels_by_key(gh).items() if "prd:" not in key
     )
@@ -233,5 +234,12 @@ def test_labels_github_will_not_keep_fail_the_item_and_say_why(
     assert result.code == 1
     failed = [line for line in result.log.splitlines() if "the token needs permission to label issues" in line]
     assert failed and failed[0].startswith("::error file=.claude/") and "GitHub left the labels epic:" in failed[0]
-    assert int(result.outputs["failed"]) >= 1
-    assert len(by_key(gh)) == len(gh.issues())  # no duplicate issue however the failure was handled
+    assert (result.outputs["failed"], result.outputs["skipped"]) == ("1", "8")
+    assert len(by_key(gh)) == len(gh.issues())
+    # Once the token may label issues, a re-run finds that issue (it has the sync label and the marker) and makes
+    # the rest: no second issue for the item. (Its epic label comes back with a replay of the failed run or the
+    # file's next change: the marker says the issue is up to date.)
+    gh.clear_faults()
+    again = run_sync(gh, ws.path, tmp_path / "again", max_concurrency="1")
+    assert again.code == 0, again.log
+    assert len(by_key(gh)) == len(gh.issues()) == 44

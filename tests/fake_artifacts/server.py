@@ -205,7 +205,7 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client hanging up (a test ending, an upload cut short on purpose) is normal; anything else is a bug.
-        if isinstance(sys.exc_info()[1], OSError):
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             return
         super().handle_error(request, client_address)
 
