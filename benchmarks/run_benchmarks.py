@@ -3,7 +3,7 @@
 
     python benchmarks/run_benchmarks.py                       # every scenario, 3 repeats, medians
     python benchmarks/run_benchmarks.py --scenarios 1,2 --repeat 5
-    python benchmarks/run_benchmarks.py --quick               # smaller N, 1 repeat: a smoke run (< 60 s)
+    python benchmarks/run_benchmarks.py --quick               # smaller N, 1 repeat: a smoke run (~35 s)
 
 Each run is the real program: `python entrypoint.py` with `INPUT_*` variables, as the runner starts it, timed
 from outside (interpreter start included); peak RSS and CPU come from `os.wait4` on the child. The fake
