@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from batch_action.graph import TaskGraph
 from batch_action.model import Document, Kind
@@ -58,7 +58,7 @@ class IssueSpec:
         return "closed" if self.closed else "open"
 
     def marker(self) -> str:
-        return f"<!-- issue-sync:v1 key={self.key} digest={self.digest} links={self.links_digest} -->"
+        return f"<!-- issue-sync:v1 key={marker_key(self.key)} digest={self.digest} links={self.links_digest} -->"
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,13 @@ class Marker:
     links: str | None
 
 
+def marker_key(key: str) -> str:
+    """An item key as the marker holds it: percent-encoded past the characters of ordinary keys, so a folder
+    named with a blank, a line break or `-->` neither ends the comment nor makes a marker no run can read back
+    (which would create the item's issue again on every run). Ordinary keys (`task:billing/001`) are unchanged."""
+    return quote(key, safe="/:@+")
+
+
 def read_marker(body: str | None) -> Marker | None:
     if not body:
         return None
@@ -75,7 +82,7 @@ def read_marker(body: str | None) -> Marker | None:
     if not matches:
         return None
     last = matches[-1]  # the last marker wins: a user may quote an old one higher up
-    return Marker(last.group("key"), last.group("digest"), last.group("links"))
+    return Marker(unquote(last.group("key")), last.group("digest"), last.group("links"))
 
 
 def labels_for(doc: Document, extra: Sequence[str]) -> tuple[str, ...]:
