@@ -3,11 +3,19 @@
 Inside Actions it writes `::command k=v::message` lines with the runner's escaping rules, outputs to
 `$GITHUB_OUTPUT` (heredoc form with a random delimiter for multi-line values) and markdown to
 `$GITHUB_STEP_SUMMARY`. Outside Actions the same calls print readable plain text, so a local run reads well.
+
+Every line goes out through one writer, because most of what is printed comes from outside: file and folder
+names, front matter, GitHub's error texts. The runner takes any stdout line that starts with `::` (after leading
+blanks) or holds `##[` as a command. So, for every line: secrets are redacted first, then control characters (a
+newline would start a new line, an escape sequence would drive a terminal) and lone surrogates (a file name that
+is not UTF-8) are shown as `\\n`, `\\x1b`, `\\xff`; and a plain line that could still read as a command is
+printed between `::stop-commands::<random token>` and `::<token>::`, which the runner treats as inert text.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,12 +29,39 @@ ANNOTATIONS_SHOWN = 10
 SUMMARY_LIMIT = 1024 * 1024
 
 
+# Everything but tab that a terminal or the runner's line reader could act on: C0 and C1 controls, DEL, the
+# Unicode line and paragraph separators, the bidirectional overrides (text that reads otherwise than it is),
+# and lone surrogates, which is how Python holds the bytes of a file name that is not UTF-8.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+# What the runner may parse as a command: `::name::` (checked after trimming) and the old `##[name]` anywhere.
+_COMMAND_LIKE = ("::", "##[")
+
+
+def _shown(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the original byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` on one line, with every control character, separator and lone surrogate shown as an escape."""
+    return _UNPRINTABLE.sub(lambda match: _shown(match.group()), text) if _UNPRINTABLE.search(text) else text
+
+
 def escape_data(value: str) -> str:
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def could_be_command(line: str) -> bool:
+    return any(token in line for token in _COMMAND_LIKE)
 
 
 @dataclass(frozen=True)
@@ -53,20 +88,16 @@ class ActionsIO:
 
     # -- plain log lines ------------------------------------------------------------------------------------------
     def log(self, message: str) -> None:
-        with self._lock:
-            self._stream.write(self._redact(message) + "\n")
-            self._stream.flush()
+        """One line of text (a newline in it is shown as `\\n`, never starts a line of its own)."""
+        self._write(self._plain_line(message))
 
     def log_lines(self, lines: Iterable[str]) -> None:
         """Many lines, one write and one flush (a flush per line cost 0.2 s for a 30,000-line plan)."""
-        text = "".join(self._redact(line) + "\n" for line in lines)
-        with self._lock:
-            self._stream.write(text)
-            self._stream.flush()
+        self._write("".join(self._plain_line(line) for line in lines))
 
     def debug(self, message: str) -> None:
         if self.in_actions:
-            self._command("debug", escape_data(message))
+            self._command("debug", message)
 
     # -- workflow commands ----------------------------------------------------------------------------------------
     def mask(self, secret: str) -> None:
@@ -74,8 +105,9 @@ class ActionsIO:
         if not secret or secret in self._secrets:
             return
         self._secrets.append(secret)
+        self._secrets.sort(key=len, reverse=True)  # a longer secret first, so no part of it is left showing
         if self.in_actions:
-            self._command("add-mask", escape_data(secret), redact=False)
+            self._command("add-mask", secret, redact=False)
 
     def annotate(self, annotation: Annotation) -> None:
         with self._lock:
@@ -83,21 +115,11 @@ class ActionsIO:
             self._shown[annotation.level] = shown + 1
             if shown >= ANNOTATIONS_SHOWN:
                 self.overflow.append(annotation)
-        if shown >= ANNOTATIONS_SHOWN:
+        if shown >= ANNOTATIONS_SHOWN or not self.in_actions:
             self.log(self._plain(annotation))
             return
-        if not self.in_actions:
-            self.log(self._plain(annotation))
-            return
-        props = []
-        if annotation.file:
-            props.append(f"file={escape_property(annotation.file)}")
-        if annotation.line:
-            props.append(f"line={annotation.line}")
-        if annotation.title:
-            props.append(f"title={escape_property(annotation.title)}")
-        head = annotation.level + (" " + ",".join(props) if props else "")
-        self._command(head, escape_data(annotation.message))
+        props = {"file": annotation.file, "line": str(annotation.line or ""), "title": annotation.title}
+        self._command(annotation.level, annotation.message, props)
 
     def error(self, message: str, file: str | None = None, line: int | None = None, title: str | None = None) -> None:
         self.annotate(Annotation("error", message, file, line, title))
@@ -111,7 +133,7 @@ class ActionsIO:
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:
         if self.in_actions:
-            self._command("group", escape_data(title))
+            self._command("group", title)
         else:
             self.log(f"== {title}")
         try:
@@ -137,7 +159,7 @@ class ActionsIO:
     def add_summary(self, markdown: str) -> bool:
         """Append markdown to the step summary; refuses (returns False) what would push it past 1 MiB."""
         path = self._env.get("GITHUB_STEP_SUMMARY")
-        data = self._redact(markdown).encode("utf-8")
+        data = self.redact(markdown).encode("utf-8", "backslashreplace")
         if not path:
             return False
         with self._lock:
@@ -153,16 +175,35 @@ class ActionsIO:
         return self._env.get("GITHUB_STEP_SUMMARY")
 
     # -- internals ------------------------------------------------------------------------------------------------
-    def _command(self, head: str, data: str, *, redact: bool = True) -> None:
-        line = f"::{head}::{data}"
-        with self._lock:
-            self._stream.write((self._redact(line) if redact else line) + "\n")
-            self._stream.flush()
-
-    def _redact(self, text: str) -> str:
+    def redact(self, text: str) -> str:
+        """`text` with every registered secret replaced by `***` (for files and reports as well as the log)."""
         for secret in self._secrets:
-            text = text.replace(secret, "***")
+            if secret in text:
+                text = text.replace(secret, "***")
         return text
+
+    def _command(
+        self, name: str, message: str, props: Mapping[str, str | None] | None = None, *, redact: bool = True
+    ) -> None:
+        """`::name k=v,…::message`. Redacted before it is escaped: a secret with a newline would no longer match."""
+        clean = self.redact if redact else (lambda text: text)
+        shown = ",".join(
+            f"{key}={printable(escape_property(clean(value)))}" for key, value in (props or {}).items() if value
+        )
+        head = name + (" " + shown if shown else "")
+        self._write(f"::{head}::{printable(escape_data(clean(message)))}\n")
+
+    def _plain_line(self, text: str) -> str:
+        line = printable(self.redact(text))
+        if self.in_actions and could_be_command(line):
+            token = uuid.uuid4().hex  # unguessable, so text cannot end the block early
+            return f"::stop-commands::{token}\n{line}\n::{token}::\n"
+        return line + "\n"
+
+    def _write(self, text: str) -> None:
+        with self._lock:
+            self._stream.write(text)
+            self._stream.flush()
 
     @staticmethod
     def _plain(annotation: Annotation) -> str:

@@ -260,6 +260,10 @@ def finish(
     )
     outcome.extra["performance"] = performance
     sections = [*(sections or []), performance_markdown(performance)]
+    # Failure messages quote GitHub and exceptions: no registered secret may reach a file or an artifact.
+    outcome.failures = [
+        {**failure, "message": io.redact(str(failure.get("message", "")))} for failure in outcome.failures
+    ]
     report = render_report(
         title=title,
         headline=headline,

@@ -47,11 +47,20 @@ def _install_signal_handlers(stop: threading.Event, io: ActionsIO) -> None:
         signal.signal(signum, handler)
 
 
+def _mask_token(io: ActionsIO, token: str) -> None:
+    """Mask the token before anything can print it, and each line of it too: a value pasted with a line break is
+    refused by the settings, but the runner masks line by line, so every piece must be a secret of its own."""
+    io.mask(token.strip())
+    for piece in token.split():
+        if len(piece) >= 8:  # shorter pieces would blank out ordinary words in the log
+            io.mask(piece)
+
+
 def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
     environment = dict(os.environ if env is None else env)
     io = ActionsIO(sys.stdout, environment)
     token = environment.get("INPUT_GITHUB-TOKEN") or environment.get("INPUT_GITHUB_TOKEN") or ""
-    io.mask(token.strip())
+    _mask_token(io, token)
     try:
         settings = load_settings(environment, argv)
     except SettingsError as exc:

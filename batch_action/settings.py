@@ -56,6 +56,8 @@ INPUTS: tuple[Input, ...] = (
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# Every kind of GitHub token (ghp_, gho_, ghs_, github_pat_, the older 40 hex digits) is printable ASCII.
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 # Characters GitHub refuses in artifact names (actions/toolkit path-and-artifact-name-validation).
 _BAD_ARTIFACT_CHARS = set('":<>|*?\r\n\\/')
 
@@ -201,6 +203,12 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
     repository = raw["repository"] or env.get("GITHUB_REPOSITORY", "")
     api_url = (raw["api-url"] or env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
 
+    if token and not _TOKEN_RE.fullmatch(token):
+        # Never echo it: the value is a secret, and the runner's mask may not cover a mangled one.
+        problems.append(
+            "input `github-token`: holds a blank, a line break or another character no GitHub token has "
+            "(a secret pasted with a line break?); pass the token alone, e.g. ${{ github.token }}"
+        )
     if repository and not _REPO_RE.match(repository):
         problems.append(f"input `repository`: {repository!r} is not of the form owner/name")
     if not dry_run:
@@ -212,7 +220,13 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         problems.append(f"input `api-url`: {api_url!r} is not an http(s) URL, e.g. https://api.github.com")
 
     path = (workspace / raw["path"]).resolve()
-    if not path.is_dir():
+    if not path.is_relative_to(workspace):
+        # `..`, an absolute path or a link out of the checkout would sync files nobody reviewed as planning files.
+        problems.append(
+            f"input `path`: {raw['path']!r} leads outside the workspace {workspace}; "
+            "name a folder inside the checkout, e.g. .claude"
+        )
+    elif not path.is_dir():
         problems.append(f"input `path`: folder {raw['path']!r} does not exist under {workspace}")
 
     scope = choice("scope", ("changed", "all"))

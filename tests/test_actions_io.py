@@ -72,3 +72,36 @@ def test_plain_text_outside_actions(tmp_path: Path) -> None:
         gha.error("broken s3cr3t", file="a.md", line=2)
     gha.set_output("created", "1")
     assert stream.getvalue().splitlines() == ["== Plan", "error: a.md:2: broken ***", "output created=1"]
+
+
+def test_a_plain_line_is_one_line_with_its_controls_shown(tmp_path: Path) -> None:
+    gha, stream, _ = make(tmp_path, in_actions=False)
+    gha.log("name\nnext\r\x1b[31mred\u2028sep\udcffbyte\ttab")
+    assert stream.getvalue() == "name\\nnext\\r\\x1b[31mred\\u2028sep\\xffbyte\ttab\n"
+
+
+def test_a_plain_line_that_reads_as_a_command_is_printed_inert(tmp_path: Path) -> None:
+    gha, stream, _ = make(tmp_path)
+    gha.log_lines(["create  .claude/epics/ok/001.md", "  ::error::forged", "x ##[error]old syntax"])
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "create  .claude/epics/ok/001.md"
+    for start, text in ((1, "  ::error::forged"), (4, "x ##[error]old syntax")):
+        stop, shown, resume = lines[start : start + 3]
+        token = stop.removeprefix("::stop-commands::")
+        assert len(token) == 32 and shown == text and resume == f"::{token}::"
+    assert lines[1] != lines[4]  # a fresh token each time: text cannot learn one and end the block
+
+
+def test_command_data_and_properties_stay_on_one_line(tmp_path: Path) -> None:
+    gha, stream, _ = make(tmp_path)
+    gha.warning("bad\u2028\x1bmessage\udcfe", file="a\x07b.md", title="t\u202e")
+    assert stream.getvalue() == "::warning file=a\\x07b.md,title=t\\u202e::bad\\u2028\\x1bmessage\\xfe\n"
+
+
+def test_a_secret_is_redacted_before_it_is_escaped(tmp_path: Path) -> None:
+    gha, stream, _ = make(tmp_path)
+    gha.mask("ab%cd")
+    gha.error("token ab%cd refused")
+    gha.debug("trace with ab%cd\nsecond line")
+    assert stream.getvalue().splitlines()[1:] == ["::error::token *** refused", "::debug::trace with ***%0Asecond line"]
+    assert gha.redact("x ab%cd y") == "x *** y"
