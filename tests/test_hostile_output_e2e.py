@@ -161,3 +161,22 @@ def test_path_must_stay_inside_the_workspace(tmp_path: Path, fake_github: Factor
         assert result.code == 2, (path, result.log)
         assert "input `path`" in result.log and "outside the workspace" in result.log
     assert gh.requests == []
+
+
+@pytest.mark.parametrize("folder", ["my epic", "a-->b", "line\nbreak", "überblick"])
+def test_an_oddly_named_epic_is_synced_once(tmp_path: Path, fake_github: Factory, folder: str) -> None:
+    gh = fake_github(token=TOKEN)
+    ws = Workspace(tmp_path / "ws")
+    epic = ws.path / ".claude" / "epics" / folder
+    epic.mkdir()
+    (epic / "epic.md").write_text("---\nname: odd\n---\n\nAn epic.\n")
+    (epic / "001.md").write_text("---\nname: odd task\n---\n\nA task.\n")
+    ws.commit("an epic folder with an odd name")
+    assert run_sync(gh, ws.path, tmp_path / "run1").code == 0
+    issues = by_key(gh)
+    assert {f"epic:{folder}", f"task:{folder}/001"} <= set(issues)
+    assert all(issue["body"].rstrip().endswith("-->") for issue in issues.values())  # the marker ends the body
+    gh.clear_requests()
+    again = run_sync(gh, ws.path, tmp_path / "run2")
+    assert again.code == 0 and again.outputs["created"] == "0", again.log
+    assert [r for r in gh.requests if r.method != "GET"] == []
