@@ -15,6 +15,7 @@ printed between `::stop-commands::<random token>` and `::<token>::`, which the r
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 import uuid
@@ -84,7 +85,7 @@ class ActionsIO:
         self._shown: dict[str, int] = {}
         self.overflow: list[Annotation] = []  # annotations past the UI's limit: the summary lists them
         self._secrets: list[str] = []
-        self._summary_bytes = 0
+        self._reader_gone = False
 
     # -- plain log lines ------------------------------------------------------------------------------------------
     def log(self, message: str) -> None:
@@ -202,8 +203,15 @@ class ActionsIO:
 
     def _write(self, text: str) -> None:
         with self._lock:
-            self._stream.write(text)
-            self._stream.flush()
+            if self._reader_gone:
+                return
+            try:
+                self._stream.write(text)
+                self._stream.flush()
+            except BrokenPipeError:
+                # The reader went away (`batch-action … | head`): drop the log, not the run's work.
+                self._reader_gone = True
+                _discard_from_now_on(self._stream)
 
     @staticmethod
     def _plain(annotation: Annotation) -> str:
@@ -211,3 +219,17 @@ class ActionsIO:
         if annotation.file:
             where = f"{annotation.file}:{annotation.line}: " if annotation.line else f"{annotation.file}: "
         return f"{annotation.level}: {where}{annotation.message}"
+
+
+def _discard_from_now_on(stream: TextIO) -> None:
+    """Point the stream's file descriptor at /dev/null, so that what is still buffered (and the interpreter's
+    flush at exit) goes nowhere instead of raising BrokenPipeError again."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not backed by a descriptor (a StringIO in tests)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

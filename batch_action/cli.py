@@ -56,6 +56,18 @@ def _mask_token(io: ActionsIO, token: str) -> None:
             io.mask(piece)
 
 
+def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
+    """Each problem as an error, and what later steps read: the step summary says what was wrong, and the count
+    outputs are 0 (nothing was synced) rather than empty, so `if: always()` steps can still compare them."""
+    for problem in problems:
+        io.error(problem, title="Invalid settings")
+    lines = "".join(f"- {problem}\n" for problem in problems)
+    io.add_summary(f"## Issue sync: invalid settings\n\nNothing was synced. Fix these inputs:\n\n{lines}")
+    for name in ("created", "updated", "closed", "unchanged", "failed", "skipped"):
+        io.set_output(name, "0")
+    io.set_output("resumable", "false")
+
+
 def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
     environment = dict(os.environ if env is None else env)
     io = ActionsIO(sys.stdout, environment)
@@ -64,8 +76,7 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     try:
         settings = load_settings(environment, argv)
     except SettingsError as exc:
-        for problem in exc.problems:
-            io.error(problem, title="Invalid settings")
+        report_invalid_settings(io, exc.problems)
         return EXIT_SETTINGS
     io.mask(settings.token)
     stop = threading.Event()

@@ -9,13 +9,14 @@ and the values it accepts, so a user fixes their workflow once, not once per run
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,12 @@ INPUTS: tuple[Input, ...] = (
     Input("artifact-name", "issue-sync", "prefix of the uploaded artifacts"),
     Input("upload-artifacts", "true", "upload graph, checkpoint and report as artifacts"),
     Input("retention-days", "", "artifact retention in days (1-90)"),
-    Input("output-dir", "", "folder for plan, graph, journal and report"),
+    Input(
+        "output-dir",
+        "",
+        "folder for plan, graph, journal and report (default: $RUNNER_TEMP/issue-sync, else issue-sync "
+        "in the system temp folder)",
+    ),
     Input("stop-on-error", "false", "stop (resumable) at the first failed item"),
     Input("deadline-minutes", "0", "stop scheduling new work after N minutes (0: none)"),
 )
@@ -113,15 +119,44 @@ class Settings:
             return self.path.as_posix()
 
 
+_EPILOG = """examples:
+  batch-action --dry-run --scope all                  plan the .claude folder here, no token needed
+  batch-action --dry-run --path examples/.claude      plan another folder of the working directory
+  GITHUB_TOKEN=... batch-action --github-token "$GITHUB_TOKEN" --repository me/sandbox --scope all
+
+exit codes:
+  0  done
+  1  some items failed, or the run stopped early and a later run or replay can finish it (resumable)
+  2  invalid settings: every problem is listed, each naming the input and the values it accepts
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """argparse's error, with the closest flag when one was misspelt (`--dryrun`: did you mean --dry-run?)."""
+        flags = [option for action in self._actions for option in action.option_strings if option.startswith("--")]
+        unknown = re.findall(r"(--?[\w-]+)", message.split(":", 1)[-1]) if "unrecognized" in message else []
+        hints = [
+            f"{flag}: did you mean {close[0]}?"
+            for flag in unknown
+            if (close := difflib.get_close_matches(flag.split("=", 1)[0], flags, n=1, cutoff=0.6))
+        ]
+        super().error("; ".join([message, *hints]))
+
+
 def parse_args(argv: Sequence[str] | None) -> dict[str, str]:
     """The CLI's `--flags`, one per input, returned as raw strings keyed by input name (only those given)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="batch-action",
         description="Mirror CCPM / ClaudeAutoPM planning markdown as GitHub issues. Every flag is also an "
         "action input (INPUT_<NAME> in the environment).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for spec in INPUTS:
         is_bool = spec.default in ("true", "false")
+        # An input whose default comes from the environment says so in its help; `(default: '')` would mislead.
+        default = "" if "(default:" in spec.help else f" (default: {spec.default!r})"
         parser.add_argument(
             f"--{spec.name}",
             dest=spec.name,
@@ -129,7 +164,7 @@ def parse_args(argv: Sequence[str] | None) -> dict[str, str]:
             const="true" if is_bool else None,
             default=None,
             metavar="BOOL" if is_bool else "VALUE",
-            help=f"{spec.help} (default: {spec.default!r})",
+            help=spec.help + default,
         )
     namespace = parser.parse_args(list(argv) if argv is not None else None)
     return {k: v for k, v in vars(namespace).items() if v is not None}
@@ -199,7 +234,9 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
     in_actions = env.get("GITHUB_ACTIONS") == "true"
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
     token = raw["github-token"]
+    known_before = len(problems)
     dry_run = boolean("dry-run")
+    dry_run_unknown = len(problems) > known_before  # then what a real run requires is no problem of its own
     repository = raw["repository"] or env.get("GITHUB_REPOSITORY", "")
     api_url = (raw["api-url"] or env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
 
@@ -211,7 +248,7 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         )
     if repository and not _REPO_RE.match(repository):
         problems.append(f"input `repository`: {repository!r} is not of the form owner/name")
-    if not dry_run:
+    if not dry_run and not dry_run_unknown:
         if not token:
             problems.append("input `github-token`: required unless `dry-run` is 'true'; pass ${{ github.token }}")
         if not repository:

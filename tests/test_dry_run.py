@@ -79,6 +79,7 @@ def test_invalid_settings_exit_2_with_one_error_per_problem(tmp_path: Path, bad:
         "GITHUB_ACTIONS": "true",
         "GITHUB_WORKSPACE": str(ROOT),
         "GITHUB_OUTPUT": str(out_file),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "gh_summary"),
         "INPUT_PATH": "examples/.claude",
     } | {f"INPUT_{k}": v for k, v in bad.items()}
     stream = io.StringIO()
@@ -86,3 +87,34 @@ def test_invalid_settings_exit_2_with_one_error_per_problem(tmp_path: Path, bad:
         assert main([], env) == 2
     errors = [line for line in stream.getvalue().splitlines() if line.startswith("::error")]
     assert len(errors) >= len(bad) and all("title=Invalid settings" in e for e in errors)
+    # Later steps (`if: always()`) see what went wrong and numbers they can compare, not empty strings.
+    outputs = dict(line.split("=", 1) for line in out_file.read_text().splitlines())
+    assert outputs == {n: "0" for n in ("created", "updated", "closed", "unchanged", "failed", "skipped")} | {
+        "resumable": "false"
+    }
+    summary = (tmp_path / "gh_summary").read_text()
+    assert summary.startswith("## Issue sync: invalid settings") and summary.count("\n- input `") == len(errors)
+
+
+def test_output_to_a_closed_pipe_ends_quietly_and_the_work_is_done(tmp_path: Path) -> None:
+    """`batch-action --dry-run | head -1`: the reader goes away; the run finishes its files without a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
+    flags = ["--dry-run", "--scope", "all", "--path", "examples/.claude", "--output-dir", str(tmp_path / "out")]
+    done = subprocess.run(
+        [sys.executable, "entrypoint.py", *flags],
+        cwd=ROOT,
+        env=env,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+    os.close(write_end)
+    assert done.returncode == 0 and done.stderr == ""
+    assert (tmp_path / "out" / "report.md").stat().st_size > 0
