@@ -151,6 +151,7 @@ def prepare(
         f"parse: {len(tree.documents)} items, {len(tree.skipped)} files skipped, "
         f"{len(tree.unreadable)} unreadable, in {settings.relative_path}"
     )
+    io.log_lines(f"parse: skipped {refused.path} ({refused.reason})" for refused in tree.refused)
     with phases.timed("graph"):
         graph = build_graph(tree.documents)
         specs = build_specs(graph, settings.labels, sub_issues=settings.sub_issues, dependencies=settings.dependencies)
