@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from batch_action.app import body_of
 from batch_action.discovery.tree import (
     LINK_REASON,
     MAX_FILE_BYTES,
@@ -18,7 +20,11 @@ from batch_action.discovery.tree import (
     inside_folder,
     printable,
 )
-from batch_action.parsing.documents import load_tree
+from batch_action.engine.failures import FailureClass, JobError
+from batch_action.graph import build_graph
+from batch_action.model import text_digest
+from batch_action.parsing.documents import BodyChanged, load_tree, read_body
+from batch_action.sync.render import IssueSpec, build_specs
 
 TASK = "---\nname: A task\n---\nThe body.\n"
 
@@ -119,6 +125,64 @@ def test_a_fifo_swapped_in_after_the_walk_is_refused_without_blocking(tmp_path: 
         os.mkfifo(root / "epics/e/001.md")  # a blocking open would hang here: no writer ever comes
         with pytest.raises(UnreadableFile, match="named pipe"):
             folder.read("epics/e/001.md")
+
+
+def specs_of(root: Path, workspace: Path) -> dict[str, IssueSpec]:
+    documents = load_tree(root, workspace).documents
+    return build_specs(build_graph(documents), [], sub_issues=True, dependencies=True)
+
+
+def test_the_body_read_again_for_an_issue_refuses_a_file_now_a_link(tmp_path: Path) -> None:
+    root = tmp_path / ".claude"
+    make(root, {"epics/e/epic.md": TASK, "epics/e/001.md": TASK})
+    secret = tmp_path / "secret.md"
+    secret.write_text(TASK)  # the planned digest would match it
+    specs = specs_of(root, tmp_path)
+    spec = specs["task:e/001"]
+    assert body_of(root, tmp_path, spec) == "The body."
+    (root / "epics/e/001.md").unlink()
+    os.symlink(secret, root / "epics/e/001.md")
+    with pytest.raises(JobError) as info:
+        body_of(root, tmp_path, spec)
+    assert info.value.cls is FailureClass.ITEM and LINK_REASON in info.value.message
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "SECRET",  # the absolute path of the secret file
+        "/proc/self/environ",
+        "../secret.md",
+        "../../etc/passwd",
+        ".claude/../secret.md",
+        ".claude//epics/e/001.md",
+        ".claude/./epics/e/001.md",
+        ".claude/epics\\e\\001.md",
+        ".claude/",
+        "",
+        ".claudex/epics/e/001.md",
+    ],
+)
+def test_a_forged_checkpoint_path_fails_its_item_unread(
+    tmp_path: Path, forged: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / ".claude"
+    make(root, {"epics/e/epic.md": TASK, "epics/e/001.md": TASK})
+    secret = tmp_path / "secret.md"
+    secret.write_text(TASK)
+    forged = str(secret) if forged == "SECRET" else forged
+    specs = specs_of(root, tmp_path)
+    spec = specs["task:e/001"]
+    opened: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *a, **k: opened.append(path) or real_open(path, *a, **k))
+    # A replay's spec: no stored body, a path and the digest of the file it names.
+    with pytest.raises(JobError) as info:
+        body_of(root, tmp_path, replace(spec, path=forged, source_body=None))
+    assert info.value.cls is FailureClass.ITEM and "not a plain relative path inside .claude" in info.value.message
+    with pytest.raises(BodyChanged):
+        read_body(root, tmp_path, forged, text_digest("The body."))
+    assert opened == []  # refused before anything is opened
 
 
 def test_inside_folder_and_printable() -> None:

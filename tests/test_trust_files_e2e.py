@@ -7,12 +7,14 @@ that crashes on one bad name.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from batch_action.model import text_digest
 from tests.fake_github import FakeGitHub
 from tests.sync_harness import TOKEN, RunResult, Workspace, by_key, run_sync
 
@@ -115,3 +117,37 @@ def test_a_file_name_that_is_not_utf8_fails_that_file_and_the_rest_syncs(
         assert any(line.startswith("::error file=" + shown) for line in result.errors), shown
     assert r"bug-\xff-login.md" in (result.out_dir / "report.md").read_text()
     assert len(by_key(gh)) == ITEMS == len(gh.issues()) == int(result.outputs["created"])
+
+
+def test_a_forged_checkpoint_cannot_make_a_replay_read_a_file_outside_the_folder(
+    fake_github: Factory, ws: Workspace, tmp_path: Path
+) -> None:
+    """state.json comes back from an artifact an earlier run (or anyone who can write one) left: untrusted."""
+    gh = fake_github(token=TOKEN)
+    # A first run whose task creates all fail leaves a checkpoint with work to finish.
+    gh.fault("POST", r"^/repos/octo/repo/issues$", status=422, times=None, skip=10)
+    first = run_sync(gh, ws.path, tmp_path / "run1", max_retries="0", max_concurrency="1")
+    assert first.code == 1 and int(first.outputs["failed"]) > 0, first.log
+    gh.clear_faults()
+    secret = tmp_path / "secret.md"
+    secret.write_text(SECRET_FILE)
+    state_file = first.out_dir / "state.json"
+    state = json.loads(state_file.read_text())
+    pending = {op["key"] for op in state["operations"] if op["action"] == "create"} - set(by_key(gh))
+    forged = sorted(pending)[:3]
+    # The digest matches the file it names, so only the path check can stop the read.
+    for spec, path in zip(
+        (s for s in state["specs"] if s["key"] in forged),
+        (str(secret), "../secret.md", ".claude/../../secret.md"),
+        strict=True,
+    ):
+        spec.update(path=path, source_body=None, body_digest=text_digest(f"{SECRET}"))
+    state_file.write_text(json.dumps(state))
+
+    result = run_sync(gh, ws.path, tmp_path / "run2", replay=str(first.out_dir), upload_artifacts="false")
+
+    assert "internal error" not in result.log
+    assert_nowhere([SECRET], gh, result)
+    refused = [line for line in result.errors if "not a plain relative path inside" in line]
+    assert len(refused) == len(forged), result.log
+    assert len(by_key(gh)) == len(gh.issues())  # no duplicate, whatever the replay did

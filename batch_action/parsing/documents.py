@@ -8,13 +8,12 @@ line, and the rest goes on. The file system is `discovery.tree`'s: this module o
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from batch_action.discovery.tree import PlanningFolder, UnreadableFile
+from batch_action.discovery.tree import PlanningFolder, UnreadableFile, UnsafePath, inside_folder, read_file
 from batch_action.model import LINE_FIELDS, Document, Kind, Problem, Severity, Skipped, text_digest
 from batch_action.parsing.frontmatter import FrontMatterError, Value, body_of, split
 
@@ -190,17 +189,23 @@ class BodyChanged(Exception):
     """The file no longer holds the body that was planned (it changed during the run, or cannot be read)."""
 
 
-def read_body(workspace: Path, path: str, digest: str) -> str:
-    """The body of the file at workspace-relative `path`, as `parse_document` saw it when its digest was taken.
+def read_body(root: Path, workspace: Path, path: str, digest: str) -> str:
+    """The body of the file at workspace-relative `path` in the planning folder `root`, as `parse_document` saw it
+    when its digest was taken.
 
-    Raises `BodyChanged` when the file cannot be read or parsed, or its body is no longer the one planned:
-    writing the new text under the old plan's marker would hide the change from the next run.
+    `path` may come from a checkpoint an earlier run left, so it is not trusted: anything but a plain relative
+    path inside the folder is refused unread. Raises `BodyChanged` when the file cannot be read or parsed, or its
+    body is no longer the one planned: writing the new text under the old plan's marker would hide the change
+    from the next run.
     """
     try:
-        # os.path, not `workspace / path`: pathlib interns every path part, and 10,000 new names made the
-        # interpreter's table of interned strings double in size (2 MB) during a run.
-        with open(os.path.join(workspace, path), "rb") as handle:
-            body = _body_text(body_of(handle.read().decode("utf-8")))
+        relative = inside_folder(path, _shown_prefix(root, workspace).rstrip("/"))
+    except UnsafePath as exc:
+        raise BodyChanged(f"refused to read the file of an issue: {exc}") from exc
+    try:
+        body = _body_text(body_of(read_file(root, relative).decode("utf-8")))
+    except UnreadableFile as exc:
+        raise BodyChanged(f"{path} could not be read again to write its issue ({exc.reason})") from exc
     except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
         raise BodyChanged(f"{path} could not be read again to write its issue ({exc})") from exc
     if text_digest(body) != digest:
