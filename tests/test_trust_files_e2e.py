@@ -93,10 +93,12 @@ def test_symlinks_and_special_files_are_skipped_with_their_reason_never_read(
     assert result.outputs["failed"] == "0"
 
 
+@pytest.mark.parametrize("scope", ["all", "changed"])  # changed: git names the files too
 def test_a_file_name_that_is_not_utf8_fails_that_file_and_the_rest_syncs(
-    fake_github: Factory, ws: Workspace, tmp_path: Path
+    fake_github: Factory, ws: Workspace, tmp_path: Path, scope: str
 ) -> None:
     gh = fake_github(token=TOKEN)
+    before = ws.head()  # the diff from here names the two new files
     epics = ws.path / ".claude" / "epics"
     (epics / "billing" / os.fsdecode(b"bug-\xff-login.md")).write_text("---\nname: Bad name\n---\nBody\n")
     bad_epic = epics / os.fsdecode(b"caf\xe9")  # Latin-1 "café": a folder, so every file under it
@@ -104,9 +106,10 @@ def test_a_file_name_that_is_not_utf8_fails_that_file_and_the_rest_syncs(
     (bad_epic / "epic.md").write_text("---\nname: cafe\n---\nBody\n")
     ws.commit("names in Latin-1")
 
-    result = run_sync(gh, ws.path, tmp_path / "run")
+    result = run_sync(gh, ws.path, tmp_path / "run", scope=scope, base_sha=before)
 
     assert "internal error" not in result.log
+    assert scope == "all" or "comparing the whole tree" not in result.log
     assert result.code == 1, result.log  # failed items
     assert result.outputs["failed"] == "2"
     report = result.report()
