@@ -151,6 +151,7 @@ def prepare(
         f"parse: {len(tree.documents)} items, {len(tree.skipped)} files skipped, "
         f"{len(tree.unreadable)} unreadable, in {settings.relative_path}"
     )
+    io.log_lines(f"parse: skipped {refused.path} ({refused.reason})" for refused in tree.refused)
     with phases.timed("graph"):
         graph = build_graph(tree.documents)
         specs = build_specs(graph, settings.labels, sub_issues=settings.sub_issues, dependencies=settings.dependencies)
@@ -480,13 +481,13 @@ def save_state(settings: Settings, prepared: Prepared) -> None:
         operations=prepared.plan.operations,
         specs=prepared.specs,
         remote_digests=dict(prepared.observation.observed.digests),
-        body_of=lambda spec: _stored_body(settings.workspace, spec),
+        body_of=lambda spec: _stored_body(settings, spec),
     )
 
 
-def _stored_body(workspace: Path, spec: IssueSpec) -> str | None:
+def _stored_body(settings: Settings, spec: IssueSpec) -> str | None:
     try:
-        return body_of(workspace, spec)
+        return body_of(settings.path, settings.workspace, spec)
     except JobError:
         return None  # a replay then reads the file itself, and fails that item if it still cannot
 
@@ -582,7 +583,7 @@ def run_operations(
         tracker,
         registry,
         lambda path: source_url(settings.server_url, settings.repository, path),
-        lambda spec: body_of(settings.workspace, spec),
+        lambda spec: body_of(settings.path, settings.workspace, spec),
         verify_links=verify_links,
         manage_parents=settings.sub_issues,
         pace=engine.pace_write,
@@ -605,11 +606,12 @@ def run_operations(
     return result
 
 
-def body_of(workspace: Path, spec: IssueSpec) -> str:
-    """An item's markdown for its issue: from the checkpoint in a replay, else read again from its file."""
+def body_of(root: Path, workspace: Path, spec: IssueSpec) -> str:
+    """An item's markdown for its issue: from the checkpoint in a replay, else read again from its file in the
+    planning folder `root` (a checkpoint's path outside it fails the item, unread)."""
     if spec.source_body is not None:
         return spec.source_body
     try:
-        return read_body(workspace, spec.path, spec.body_digest)
+        return read_body(root, workspace, spec.path, spec.body_digest)
     except BodyChanged as exc:
         raise JobError(FailureClass.ITEM, str(exc)) from exc

@@ -193,16 +193,16 @@ def test_read_body_gives_the_planned_body_again_or_says_the_file_changed(tmp_pat
     file.write_bytes(b"\xef\xbb\xbf---\r\nname: A\r\n---\r\n\r\nFirst line\r\nSecond\r\n\r\n")
     tree = load_tree(tmp_path / ".claude", tmp_path)
     (doc,) = tree.documents
-    assert read_body(tmp_path, doc.path, doc.body_digest) == "First line\nSecond"
+    assert read_body(tmp_path / ".claude", tmp_path, doc.path, doc.body_digest) == "First line\nSecond"
     spec = build_specs(build_graph(tree.documents), [], sub_issues=True, dependencies=True)[doc.key]
-    assert body_of(tmp_path, spec) == "First line\nSecond"
+    assert body_of(tmp_path / ".claude", tmp_path, spec) == "First line\nSecond"
 
     file.write_text("---\nname: A\n---\nEdited after planning\n")
     with pytest.raises(BodyChanged, match="changed while the run was writing issues"):
-        read_body(tmp_path, doc.path, doc.body_digest)
+        read_body(tmp_path / ".claude", tmp_path, doc.path, doc.body_digest)
     with pytest.raises(JobError) as info:
-        body_of(tmp_path, spec)
+        body_of(tmp_path / ".claude", tmp_path, spec)
     assert info.value.cls is FailureClass.ITEM and doc.path in info.value.message
     file.unlink()
     with pytest.raises(BodyChanged, match="could not be read again"):
-        read_body(tmp_path, doc.path, doc.body_digest)
+        read_body(tmp_path / ".claude", tmp_path, doc.path, doc.body_digest)

@@ -3,17 +3,17 @@
 Layouts (formats.md §1-2, §5): `prds/<name>.md`; `epics/<name>/epic.md`; tasks `N.md`, `NNN.md`, `task-NNN.md`
 and `bug-*.md` beside it; epics may sit under `epics/archived/` or `epics/.archived/`. Everything else under the
 tree is accounted for as skipped, with the reason. A file that cannot be read becomes a `Problem` with file and
-line, and the rest goes on.
+line, and the rest goes on. The file system is `discovery.tree`'s: this module only asks it for bytes.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from batch_action.discovery.tree import PlanningFolder, UnreadableFile, UnsafePath, inside_folder, read_file
 from batch_action.model import LINE_FIELDS, Document, Kind, Problem, Severity, Skipped, text_digest
 from batch_action.parsing.frontmatter import FrontMatterError, Value, body_of, split
 
@@ -46,6 +46,7 @@ class Tree:
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # paths that produced an error and no document
+    refused: list[Skipped] = field(default_factory=list)  # links, FIFOs and such (also in skipped): for the log
 
 
 def place(relative: str) -> Place:
@@ -88,70 +89,50 @@ def place(relative: str) -> Place:
 
 
 def load_tree(root: Path, workspace: Path) -> Tree:
-    """Parse every file under `root` (the planning folder). Paths in the result are workspace-relative."""
+    """Parse every file under `root` (the planning folder). Paths in the result are workspace-relative.
+
+    The folder is listed and read by `discovery.tree`, which follows no link and opens nothing but regular files.
+    """
     tree = Tree()
     if not root.is_dir():
         return tree
-    base = str(root)
-    shown_prefix = _shown_path(root, workspace)
-    shown_prefix = "" if shown_prefix == "." else shown_prefix + "/"
-    for relative in _files(base):
-        shown = shown_prefix + relative
-        where = place(relative)
-        if where.kind is None:
-            tree.skipped.append(Skipped(shown, where.reason))
-            continue
-        try:
-            with open(os.path.join(base, relative), "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            tree.problems.append(Problem(shown, f"cannot read the file ({exc.strerror})", fix="check its permissions"))
-            tree.unreadable.append(shown)
-            continue
-        document, problems = parse_document(shown, where, data)
-        tree.problems.extend(problems)
-        if document is None:
-            tree.unreadable.append(shown)
-        else:
-            tree.documents.append(document)
+    prefix = _shown_prefix(root, workspace)
+    with PlanningFolder(root) as folder:
+        listing = folder.walk()
+        for relative in listing.files:
+            shown = prefix + relative
+            where = place(relative)
+            if where.kind is None:
+                tree.skipped.append(Skipped(shown, where.reason))
+                continue
+            try:
+                data = folder.read(relative)
+            except UnreadableFile as exc:
+                tree.problems.append(Problem(shown, exc.reason, fix=exc.fix))
+                tree.unreadable.append(shown)
+                continue
+            document, problems = parse_document(shown, where, data)
+            tree.problems.extend(problems)
+            if document is None:
+                tree.unreadable.append(shown)
+            else:
+                tree.documents.append(document)
+    for refused in listing.skipped:
+        tree.refused.append(Skipped(prefix + refused.path, refused.reason))
+    tree.skipped = sorted([*tree.skipped, *tree.refused], key=lambda skipped: skipped.path.split("/"))
+    for refused in listing.failed:
+        tree.problems.append(Problem(prefix + refused.path, refused.reason, fix=refused.fix))
+        tree.unreadable.append(prefix + refused.path)
     return tree
 
 
-def _files(root: str) -> list[str]:
-    """Every file under `root` as a relative posix path, in `sorted(root.rglob("*"))` order.
-
-    The same walk as pathlib's `rglob("*")` + `is_file()` (hidden names included, symlinked folders not
-    entered, unreadable folders skipped) on plain strings: pathlib objects cost more than the parsing itself
-    in a 10,000-file tree.
-    """
-    found: list[str] = []
-    pending = [""]
-    while pending:
-        folder = pending.pop()
-        try:
-            with os.scandir(os.path.join(root, folder) if folder else root) as entries:
-                listed = list(entries)
-        except PermissionError:
-            continue
-        for entry in listed:
-            relative = f"{folder}/{entry.name}" if folder else entry.name
-            try:
-                if entry.is_dir():
-                    if not entry.is_symlink():
-                        pending.append(relative)
-                elif entry.is_file():
-                    found.append(relative)
-            except OSError:
-                continue
-    found.sort(key=lambda relative: relative.split("/"))  # Path order: part by part, not character by character
-    return found
-
-
-def _shown_path(file: Path, workspace: Path) -> str:
+def _shown_prefix(root: Path, workspace: Path) -> str:
+    """What goes before a path relative to the planning folder to make it workspace-relative (`.claude/`)."""
     try:
-        return file.relative_to(workspace).as_posix()
+        shown = root.relative_to(workspace).as_posix()
     except ValueError:
-        return file.as_posix()
+        shown = root.as_posix()
+    return "" if shown == "." else shown + "/"
 
 
 def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | None, list[Problem]]:
@@ -208,17 +189,23 @@ class BodyChanged(Exception):
     """The file no longer holds the body that was planned (it changed during the run, or cannot be read)."""
 
 
-def read_body(workspace: Path, path: str, digest: str) -> str:
-    """The body of the file at workspace-relative `path`, as `parse_document` saw it when its digest was taken.
+def read_body(root: Path, workspace: Path, path: str, digest: str) -> str:
+    """The body of the file at workspace-relative `path` in the planning folder `root`, as `parse_document` saw it
+    when its digest was taken.
 
-    Raises `BodyChanged` when the file cannot be read or parsed, or its body is no longer the one planned:
-    writing the new text under the old plan's marker would hide the change from the next run.
+    `path` may come from a checkpoint an earlier run left, so it is not trusted: anything but a plain relative
+    path inside the folder is refused unread. Raises `BodyChanged` when the file cannot be read or parsed, or its
+    body is no longer the one planned: writing the new text under the old plan's marker would hide the change
+    from the next run.
     """
     try:
-        # os.path, not `workspace / path`: pathlib interns every path part, and 10,000 new names made the
-        # interpreter's table of interned strings double in size (2 MB) during a run.
-        with open(os.path.join(workspace, path), "rb") as handle:
-            body = _body_text(body_of(handle.read().decode("utf-8")))
+        relative = inside_folder(path, _shown_prefix(root, workspace).rstrip("/"))
+    except UnsafePath as exc:
+        raise BodyChanged(f"refused to read the file of an issue: {exc}") from exc
+    try:
+        body = _body_text(body_of(read_file(root, relative).decode("utf-8")))
+    except UnreadableFile as exc:
+        raise BodyChanged(f"{path} could not be read again to write its issue ({exc.reason})") from exc
     except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
         raise BodyChanged(f"{path} could not be read again to write its issue ({exc})") from exc
     if text_digest(body) != digest:
