@@ -49,7 +49,7 @@ _WORD_TAIL_RE = re.compile(r"[A-Za-z0-9_./-]*")
 
 def escape_mentions(body: str) -> str:
     """`body` with every mention outside code wrapped so that it links no one; the same string when there is none."""
-    if "@" not in body:
+    if "@" not in body or not _MENTION_RE.search(body):  # e-mail addresses only, say: nothing to look at
         return body
     out: list[str] = []
     paragraph: list[str] = []  # the lines of one inline context: a code span cannot reach beyond it
