@@ -153,7 +153,13 @@ def prepare(
     )
     with phases.timed("graph"):
         graph = build_graph(tree.documents)
-        specs = build_specs(graph, settings.labels, sub_issues=settings.sub_issues, dependencies=settings.dependencies)
+        specs = build_specs(
+            graph,
+            settings.labels,
+            sub_issues=settings.sub_issues,
+            dependencies=settings.dependencies,
+            mentions=settings.mentions,
+        )
     with phases.timed("observe"):
         if tracker is not None:
             read = functools.partial(observe, tracker, specs, graph.documents, settings.repository, scope.renames)
