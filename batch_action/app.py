@@ -154,7 +154,13 @@ def prepare(
     io.log_lines(f"parse: skipped {refused.path} ({refused.reason})" for refused in tree.refused)
     with phases.timed("graph"):
         graph = build_graph(tree.documents)
-        specs = build_specs(graph, settings.labels, sub_issues=settings.sub_issues, dependencies=settings.dependencies)
+        specs = build_specs(
+            graph,
+            settings.labels,
+            sub_issues=settings.sub_issues,
+            dependencies=settings.dependencies,
+            mentions=settings.mentions,
+        )
     with phases.timed("observe"):
         if tracker is not None:
             read = functools.partial(observe, tracker, specs, graph.documents, settings.repository, scope.renames)

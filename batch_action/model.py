@@ -81,6 +81,9 @@ class Document:
     github_repo: str | None = None
     archived: bool = False
     ident: str = ""  # the front matter's `id:` (AutoPM), a name other files may use for this item
+    # Whether the body holds a mention the `mentions: escape` input would wrap: only then does the input count
+    # in the item's content digest, so the input rewrites no issue whose body it leaves as it is.
+    has_mentions: bool = False
     # (field, line) for the fields annotations point at (LINE_FIELDS). Pairs, not a dict: a small dict costs
     # 232 bytes, and most tasks have a `depends_on:` line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from batch_action.sync.mentions import MODES as MENTION_MODES
+
 
 @dataclass(frozen=True)
 class Input:
@@ -57,6 +59,7 @@ INPUTS: tuple[Input, ...] = (
     ),
     Input("stop-on-error", "false", "stop (resumable) at the first failed item"),
     Input("deadline-minutes", "0", "stop scheduling new work after N minutes (0: none)"),
+    Input("mentions", "escape", "'escape' (wrap @name and @org/team outside code in backticks) or 'keep'"),
 )
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -102,6 +105,7 @@ class Settings:
     output_dir: Path
     stop_on_error: bool
     deadline_minutes: float
+    mentions: str
     # Runner context, not inputs: where links point and which attempt this is.
     server_url: str = "https://github.com"
     ref_name: str = ""
@@ -323,6 +327,7 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "output_dir": output_dir,
         "stop_on_error": boolean("stop-on-error"),
         "deadline_minutes": number("deadline-minutes", 0, 24 * 60),
+        "mentions": choice("mentions", MENTION_MODES),
         "server_url": (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
         "ref_name": env.get("GITHUB_REF_NAME", ""),
         "sha": env.get("GITHUB_SHA", ""),

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from batch_action.discovery.tree import PlanningFolder, UnreadableFile, UnsafePath, inside_folder, read_file
 from batch_action.model import LINE_FIELDS, Document, Kind, Problem, Severity, Skipped, text_digest
 from batch_action.parsing.frontmatter import FrontMatterError, Value, body_of, split
+from batch_action.sync.mentions import escape_mentions
 
 ARCHIVE_DIRS = ("archived", ".archived")
 _TASK_RE = re.compile(r"^(\d+|task-\d+|bug-[\w.-]+)\.md$", re.IGNORECASE)
@@ -162,13 +163,14 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         prd = PurePosixPath(prd_ref).name.removesuffix(".md") if prd_ref else None
     elif where.kind is Kind.PRD:
         prd = stem
+    body = _body_text(front.body)
     document = Document(
         key=where.key,
         kind=where.kind,
         path=path,
         title=title,
         status=_shared((_text(values.get("status")) or "").strip().lower()),  # a handful of values, 10,000 files
-        body_digest=text_digest(_body_text(front.body)),
+        body_digest=text_digest(body),
         epic=where.epic,
         prd=prd,
         depends_on=depends,
@@ -177,6 +179,7 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         archived=where.archived,
         ident=identifier if isinstance(identifier := values.get("id"), str) else "",
         lines=tuple((name, front.lines[name]) for name in LINE_FIELDS if name in front.lines),
+        has_mentions="@" in body and escape_mentions(body) != body,  # most bodies have no `@`: no scan
     )
     return document, problems
 

@@ -4,7 +4,9 @@ The marker `<!-- issue-sync:v1 key=… digest=… -->` at the end of the body is
 (from one paginated listing, never the search API) and know whether the file changed since it was synced. The
 `digest` covers the *source* content (title, file body, status, labels, path) and `links` the parent and blockers
 by key, not the rendered issue numbers: both can be computed before any issue exists and stay equal while the file
-does, and a changed body never costs a link request (nor a changed link a body update).
+does, and a changed body never costs a link request (nor a changed link a body update). The `mentions` input
+changes the rendered body only where the body has a mention to escape, so only there does it count in the digest:
+switching it rewrites those issues once and no other (and the digests of `keep` are the ones from before the input).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import quote, unquote
 from batch_action.graph import TaskGraph
 from batch_action.model import Document, Kind
 from batch_action.report.files import encode_one_line
+from batch_action.sync.mentions import escape_mentions
 
 SYNC_LABEL = "issue-sync"
 MARKER_RE = re.compile(
@@ -36,7 +39,9 @@ class IssueSpec:
     """The desired state of one item's issue, before issue numbers are known.
 
     The file's body is named by its digest; the text is read again when the issue is written. `source_body` is
-    set only where no file is at hand: the specs a replay loads from a checkpoint.
+    set only where no file is at hand: the specs a replay loads from a checkpoint. `mentions_escaped`: the body
+    has mentions and the `mentions` input is `escape` (False in a checkpoint older than the input, whose digests
+    were made for verbatim bodies).
     """
 
     key: str
@@ -52,6 +57,7 @@ class IssueSpec:
     links_digest: str  # of the links: parent and blockers, by key
     status: str
     source_body: str | None = None
+    mentions_escaped: bool = False
 
     @property
     def state(self) -> str:
@@ -112,8 +118,9 @@ def build_spec(
     sub_issues: bool,
     dependencies: bool,
     shared: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+    mentions: str = "escape",
 ) -> IssueSpec:
-    """`shared`: label tuples already made, so the items of one epic share one."""
+    """`shared`: label tuples already made, so the items of one epic share one. `mentions`: the input's mode."""
     parent = graph.parent(doc.key) if sub_issues else None
     blockers = tuple(graph.blockers(doc.key)) if dependencies else ()
     labels = labels_for(doc, extra_labels)
@@ -121,6 +128,9 @@ def build_spec(
         labels = shared.setdefault(labels, labels)
     closed = doc.status in DONE_STATUSES
     content = {"title": doc.title, "body": doc.body_digest, "status": doc.status, "labels": labels, "path": doc.path}
+    escaped = mentions == "escape" and doc.has_mentions
+    if escaped:
+        content["mentions"] = "escape"  # a key only here: every other digest stays what it was before the input
     return IssueSpec(
         key=doc.key,
         kind=doc.kind,
@@ -134,6 +144,7 @@ def build_spec(
         digest=_digest(content),
         links_digest=_digest({"parent": parent, "blockers": blockers}),
         status=doc.status,
+        mentions_escaped=escaped,
     )
 
 
@@ -143,11 +154,19 @@ def _digest(value: object) -> str:
 
 
 def build_specs(
-    graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool
+    graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool, mentions: str = "escape"
 ) -> dict[str, IssueSpec]:
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one label tuple per epic, not one per item
     return {
-        key: build_spec(doc, graph, extra_labels, sub_issues=sub_issues, dependencies=dependencies, shared=shared)
+        key: build_spec(
+            doc,
+            graph,
+            extra_labels,
+            sub_issues=sub_issues,
+            dependencies=dependencies,
+            shared=shared,
+            mentions=mentions,
+        )
         for key, doc in sorted(graph.documents.items())
     }
 
@@ -157,6 +176,8 @@ def render_body(spec: IssueSpec, body: str, numbers: Mapping[str, int], *, sourc
 
     `numbers` maps item keys to issue numbers known so far; a parent or blocker without one is named by key.
     """
+    if spec.mentions_escaped:
+        body = escape_mentions(body)
     if len(body) > _BODY_LIMIT:
         body = body[:_BODY_LIMIT] + "\n\n…(truncated: the file is longer than an issue body may be)"
 
