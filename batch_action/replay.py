@@ -39,7 +39,7 @@ from batch_action.publish import artifact_name
 from batch_action.settings import Settings
 from batch_action.sync.plan import Action, Observed, Operation
 
-MAX_LISTED = 20  # dropped operations named one by one in the log; a forged checkpoint may hold thousands
+MAX_LISTED = 20  # unconfirmed issue numbers named one by one in the log; a forged checkpoint may hold thousands
 
 
 @dataclass(frozen=True)
