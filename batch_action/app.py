@@ -20,18 +20,10 @@ from typing import Any
 
 from batch_action.actions_io import ActionsIO, Annotation
 from batch_action.artifacts import ArtifactClient
-from batch_action.checkpoint import (
-    JOURNAL_FILE,
-    STATE_FILE,
-    SUMMARY_FILE,
-    CheckpointError,
-    StoredState,
-    load_state,
-    write_state,
-)
+from batch_action.checkpoint import JOURNAL_FILE, STATE_FILE, SUMMARY_FILE, StoredState, write_state
 from batch_action.discovery import ChangeSet, discover_changes
 from batch_action.engine.failures import FailureClass, JobError
-from batch_action.engine.journal import Journal, load_journal
+from batch_action.engine.journal import Journal
 from batch_action.engine.policy import GaveUp, RetryPolicy, RetrySettings
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
@@ -39,7 +31,7 @@ from batch_action.model import Document, Problem, Severity, Skipped
 from batch_action.outcome import Outcome, merge_counts, replay_section, summarise
 from batch_action.parsing.documents import BodyChanged, load_tree, read_body
 from batch_action.publish import Publisher
-from batch_action.replay import locate_checkpoint, plan_replay, registry_seed
+from batch_action.replay import MAX_LISTED, Checkpoint, locate_checkpoint, plan_replay
 from batch_action.report.files import write_json, write_text
 from batch_action.report.markdown import plan_lines, render_report
 from batch_action.report.performance import peak_rss_mib, performance_data, performance_markdown
@@ -400,11 +392,13 @@ def run(
     sections: list[str] = []
     replayed: Outcome | None = None
     try:
-        folder = locate_checkpoint(settings, io, artifacts, settings.output_dir, env)
         stopped_in_replay = False
-        if folder is not None:
-            with io.group("Replay"), phases.timed("replay"):
-                replayed = replay_checkpoint(settings, io, folder, prepared, tracker, engine)
+        with locate_checkpoint(settings, io, artifacts, settings.output_dir, env) as checkpoint:
+            if checkpoint is not None:
+                with io.group("Replay"), phases.timed("replay"):
+                    replayed = replay_checkpoint(settings, io, checkpoint, prepared, tracker, engine)
+            del checkpoint  # its stored plan (~40 MB at 10,000 items) has no use in the apply phase
+        if replayed is not None:
             sections.append(replay_section(replayed))
             stopped_in_replay = replayed.resumable and stop_event is not None and stop_event.is_set()
             if replayed.extra.get("operations") and not stopped_in_replay:
@@ -499,27 +493,26 @@ def _stored_body(settings: Settings, spec: IssueSpec) -> str | None:
 
 
 def replay_checkpoint(
-    settings: Settings, io: ActionsIO, folder: Path, prepared: Prepared, tracker: IssueTracker, engine: Engine
+    settings: Settings, io: ActionsIO, checkpoint: Checkpoint, prepared: Prepared, tracker: IssueTracker, engine: Engine
 ) -> Outcome:
     """Finish the stored plan of an earlier run; the normal plan runs afterwards on what GitHub then shows."""
-    stored = load_state(folder)
-    if stored.repository and stored.repository.lower() != settings.repository.lower():
-        raise CheckpointError(f"the checkpoint belongs to {stored.repository}, not {settings.repository}")
+    stored = checkpoint.state
     # Until this run stores its own plan, its checkpoints name the plan being finished: a run killed during the
     # replay leaves the next one that plan and its own journal, not a checkpoint without a state.
     own_state = settings.output_dir / STATE_FILE
-    if (folder / STATE_FILE).resolve() != own_state.resolve():
-        shutil.copyfile(folder / STATE_FILE, own_state)
-    journal_state = load_journal(folder / JOURNAL_FILE)
+    if (checkpoint.folder / STATE_FILE).resolve() != own_state.resolve():
+        shutil.copyfile(checkpoint.folder / STATE_FILE, own_state)
     observation = observe(tracker, stored.specs, _stub_documents(stored), settings.repository)
-    todo = plan_replay(stored, journal_state, observation.observed)
+    todo = plan_replay(stored, checkpoint.journal, observation.observed)
+    io.log_lines(f"replay: {why}; dropped, the plan after the replay decides" for why in todo.unconfirmed[:MAX_LISTED])
+    if len(todo.unconfirmed) > MAX_LISTED:
+        io.log(f"replay: {len(todo.unconfirmed) - MAX_LISTED} more issue numbers dropped, unconfirmed")
     io.log(
         f"replay: {len(todo.done)} done, {len(todo.landed)} landed unrecorded, {len(todo.superseded)} superseded, "
         f"{len(todo.operations)} to run"
     )
-    registry = IssueRegistry({})
-    for key, (number, id_) in registry_seed(observation.observed, todo.numbers).items():
-        registry.put(key, number, id_)
+    # Only the listing's numbers: an issue is written to only when it carries the item's marker.
+    registry = IssueRegistry(observation.observed.issues)
     plan = Plan(todo.operations, [], [], {})
     result = (
         run_operations(settings, io, plan, stored.specs, tracker, engine, registry, verify_links=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from batch_action.sync.render import read_marker
-from tests.fake_artifacts import FakeArtifactService
+from tests.fake_artifacts import WORKFLOW_PATH, FakeArtifactService
 from tests.fake_github import FakeGitHub
 from tests.sync_harness import RunResult
 
@@ -140,6 +140,7 @@ def action_env(
         "GITHUB_RUN_ID": run_id,
         "GITHUB_RUN_ATTEMPT": str(attempt),
         "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_WORKFLOW_REF": f"{REPOSITORY}/{WORKFLOW_PATH}@refs/heads/main",
         "GITHUB_WORKSPACE": str(workspace),
         "GITHUB_OUTPUT": str(root / "gh_output"),
         "GITHUB_STEP_SUMMARY": str(root / "gh_summary"),

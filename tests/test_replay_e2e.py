@@ -168,6 +168,11 @@ def structure(gh: FakeGitHub) -> dict[str, tuple[Any, ...]]:
     return found
 
 
+def leftover_replay_folders(out_dir: Path) -> list[Path]:
+    """The replay-* folders a download went to: removed however the run ends."""
+    return sorted(out_dir.glob("replay-*"))
+
+
 def journal_done(folder: Path) -> set[str]:
     done: set[str] = set()
     for line in (folder / "journal.jsonl").read_text().splitlines():
@@ -312,6 +317,7 @@ def test_sigterm_half_way_then_attempt_2_finishes_from_its_checkpoint(
     assert re.search(r"replay: \d+ done, \d+ landed unrecorded, 0 superseded, \d+ to run", second.log)
     assert second.outputs["resumable"] == "false"
     assert "### Replay" in second.summary
+    assert leftover_replay_folders(second.out_dir) == []
     assert_converged_without_repeats(gh, reference)
     # Attempt 2 uploads under its own names and leaves attempt 1's checkpoint as it was.
     names = {a.name for a in svc.live_artifacts("run-backend-2001")}
@@ -376,6 +382,7 @@ def test_a_checkpoint_that_cannot_be_replayed_is_a_warning_and_a_plain_sync(
     assert len(warnings) == 1 and "cannot be replayed" in warnings[0] and "a plain sync follows" in warnings[0]
     assert "internal error" not in done.log and "::group::Replay" not in done.log
     assert len(created_keys(gh)) == ITEMS and done.outputs["created"] == str(ITEMS)
+    assert leftover_replay_folders(done.out_dir) == []
 
 
 # -- 3. SIGKILL after a mid-run checkpoint, replayed by run id or from a folder ----------------------------------
@@ -440,6 +447,8 @@ def test_sigkill_after_a_checkpoint_is_finished_from_that_older_checkpoint(
     match = re.search(r"replay: (\d+) done, (\d+) landed unrecorded, 0 superseded, (\d+) to run", second.log)
     assert match and int(match.group(1)) == len(done) and int(match.group(2)) > 0, second.log
     assert second.outputs["resumable"] == "false"
+    assert leftover_replay_folders(second.out_dir) == []
+    assert folder.is_dir()  # a folder the user gave is never deleted
     # Both runs together: one issue per item, no write twice (the links that landed after the checkpoint were
     # found in the listing, or by reading the blocked-by list before adding), and a clean sync's result.
     assert_converged_without_repeats(gh, reference)

@@ -13,11 +13,16 @@ from .errors import (
     ArtifactPermissionError,
     ArtifactQuotaError,
     ArtifactServiceError,
+    ArtifactTooLargeError,
     UnsafeArchiveError,
 )
-from .rest import download_run_artifact
+from .limits import ARCHIVE_LIMITS, MAX_DOWNLOAD_BYTES, ArchiveLimits
+from .rest import WorkflowRun, download_run_artifact, get_workflow_run
 
 __all__ = [
+    "ARCHIVE_LIMITS",
+    "MAX_DOWNLOAD_BYTES",
+    "ArchiveLimits",
     "ArtifactClient",
     "ArtifactConflictError",
     "ArtifactError",
@@ -30,9 +35,12 @@ __all__ = [
     "ArtifactPermissionError",
     "ArtifactQuotaError",
     "ArtifactServiceError",
+    "ArtifactTooLargeError",
     "UnsafeArchiveError",
+    "WorkflowRun",
     "backend_ids_from_token",
     "download_run_artifact",
+    "get_workflow_run",
     "safe_extract",
     "validate_artifact_name",
     "validate_entry_path",

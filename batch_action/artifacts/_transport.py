@@ -20,7 +20,9 @@ from .errors import (
     ArtifactNotFoundError,
     ArtifactPermissionError,
     ArtifactServiceError,
+    ArtifactTooLargeError,
 )
+from .limits import MAX_DOWNLOAD_BYTES
 
 log = logging.getLogger("batch_action.artifacts")
 
@@ -154,8 +156,17 @@ def raise_for_blob_status(resp: requests.Response, what: str, url: str) -> None:
     raise ArtifactServiceError(detail, status=resp.status_code, code=code or None)
 
 
-def fetch_to_spool(session: requests.Session, url: str, *, what: str, sleep: Sleep) -> tuple[IO[bytes], int, str]:
-    """GET `url` without following redirects into a spooled file; returns (file at 0, size, sha256 hex)."""
+def fetch_to_spool(
+    session: requests.Session, url: str, *, what: str, sleep: Sleep, max_bytes: int = MAX_DOWNLOAD_BYTES
+) -> tuple[IO[bytes], int, str]:
+    """GET `url` without following redirects into a spooled file; returns (file at 0, size, sha256 hex).
+
+    A body past `max_bytes` is refused (`ArtifactTooLargeError`, not retried) as soon as the header announces it,
+    or else once that many bytes have come: reading stops there.
+    """
+
+    def too_large(size: str) -> ArtifactTooLargeError:
+        return ArtifactTooLargeError(f"{what}: the artifact is too large ({size} bytes, the limit is {max_bytes})")
 
     def attempt() -> tuple[IO[bytes], int, str]:
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX)  # noqa: SIM115 - returned open
@@ -169,12 +180,17 @@ def fetch_to_spool(session: requests.Session, url: str, *, what: str, sleep: Sle
                     raise TransientError(f"HTTP {resp.status_code}", resp.status_code)
                 if resp.status_code != 200:
                     raise_for_blob_status(resp, what, url)
+                announced = resp.headers.get("Content-Length", "")
+                if announced.isdigit() and int(announced) > max_bytes:
+                    raise too_large(announced)
                 digest = hashlib.sha256()
                 size = 0
                 try:
                     for chunk in resp.iter_content(_CHUNK):
-                        digest.update(chunk)
                         size += len(chunk)
+                        if size > max_bytes:
+                            raise too_large(f"over {max_bytes}")
+                        digest.update(chunk)
                         spool.write(chunk)
                 except NETWORK_ERRORS as exc:
                     raise TransientError(f"{type(exc).__name__} while reading the body") from None

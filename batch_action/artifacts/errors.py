@@ -44,6 +44,10 @@ class ArtifactNetworkError(ArtifactError):
     """The connection failed (reset, refused, timed out)."""
 
 
+class ArtifactTooLargeError(ArtifactError):
+    """A download, an archive or one of its entries is larger than the caps allow (artifacts/limits.py)."""
+
+
 class ArtifactIntegrityError(ArtifactError):
     """Downloaded bytes do not match the digest, or the archive is not a readable zip."""
 

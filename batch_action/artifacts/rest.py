@@ -1,10 +1,12 @@
-"""Download an artifact of another workflow run through the REST API (needs `actions: read`)."""
+"""Another workflow run through the REST API (needs `actions: read`): what the run is, and its artifacts."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -87,6 +89,68 @@ def _raise_for_api(resp: requests.Response, *, what: str, repository: str, token
     raise ArtifactServiceError(detail, status=status)
 
 
+@dataclass(frozen=True)
+class WorkflowRun:
+    """What GitHub says about a run: which workflow file, which event, and where its code came from."""
+
+    id: int
+    path: str  # the workflow file, ".github/workflows/sync.yml"
+    event: str
+    repository: str  # owner/name of the repository the run belongs to
+    head_repository: str  # owner/name the run's code came from: another one for a pull request from a fork
+
+
+@contextmanager
+def _api_session(token: str) -> Iterator[requests.Session]:
+    with new_session(HeaderAuth("token", token)) as api:
+        api.headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION})
+        yield api
+
+
+def _check_target(repository: str, token: str, run_id: str) -> str:
+    if not _REPOSITORY.fullmatch(repository):
+        raise ArtifactError(f"repository must look like 'owner/name', got {repository!r}")
+    run_id = str(run_id)
+    if not run_id.isdigit():
+        raise ArtifactError(f"run id must be a number, got {run_id!r}")
+    if not token:
+        raise ArtifactPermissionError(f"no token given: {_PERMISSION_HINT.format(repo=repository)}")
+    return run_id
+
+
+def _full_name(value: Any) -> str:
+    name = value.get("full_name") if isinstance(value, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def get_workflow_run(
+    api_url: str, repository: str, token: str, run_id: str, *, sleep: Sleep = time.sleep
+) -> WorkflowRun:
+    """`GET /repos/{repository}/actions/runs/{run_id}`; text fields GitHub leaves out come back empty."""
+    run_id = _check_target(repository, token, run_id)
+    url = f"{api_url.rstrip('/')}/repos/{repository}/actions/runs/{run_id}"
+    what = f"reading run {run_id}"
+    with _api_session(token) as api:
+        resp = _api_get(api, url, None, what=what, sleep=sleep)
+        with resp:
+            if resp.status_code != 200:
+                _raise_for_api(resp, what=what, repository=repository, token=token)
+            try:
+                body = resp.json()
+            except ValueError:
+                raise ArtifactServiceError(f"{what}: the reply is not JSON", status=resp.status_code) from None
+    if not isinstance(body, dict) or body.get("id") != int(run_id):
+        raise ArtifactServiceError(f"{what}: malformed reply (not run {run_id})")
+    path, event = body.get("path"), body.get("event")
+    return WorkflowRun(
+        id=int(run_id),
+        path=path if isinstance(path, str) else "",
+        event=event if isinstance(event, str) else "",
+        repository=_full_name(body.get("repository")),
+        head_repository=_full_name(body.get("head_repository")),
+    )
+
+
 def _list_artifacts(
     session: requests.Session, base: str, repository: str, run_id: str, name: str, *, token: str, sleep: Sleep
 ) -> list[dict[str, Any]]:
@@ -137,19 +201,11 @@ def download_run_artifact(
 ) -> list[Path]:
     """Download artifact `name` of workflow run `run_id` into `dest`; returns the extracted files."""
     validate_artifact_name(name)
-    if not _REPOSITORY.fullmatch(repository):
-        raise ArtifactError(f"repository must look like 'owner/name', got {repository!r}")
-    run_id = str(run_id)
-    if not run_id.isdigit():
-        raise ArtifactError(f"run id must be a number, got {run_id!r}")
-    if not token:
-        raise ArtifactPermissionError(f"no token given: {_PERMISSION_HINT.format(repo=repository)}")
+    run_id = _check_target(repository, token, run_id)
     base = api_url.rstrip("/")
-    api = new_session(HeaderAuth("token", token))
-    api.headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION})
     # The redirect target is a pre-signed storage URL: it must never see the token.
     blob = new_session(NoAuth())
-    with api, blob:
+    with _api_session(token) as api, blob:
         artifacts = _list_artifacts(api, base, repository, run_id, name, token=token, sleep=sleep)
         artifact = _pick(artifacts, name, run_id)
         zip_url = f"{base}/repos/{repository}/actions/artifacts/{int(artifact['id'])}/zip"

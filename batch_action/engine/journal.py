@@ -172,6 +172,12 @@ class JournalState:
     checkpoints: int = 0
 
 
+def _attempt(entry: Mapping[str, Any]) -> int:
+    # A journal may come from a checkpoint of unknown origin: a malformed count is the first attempt, not a crash.
+    value = entry.get("attempt")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
+
+
 def load_journal(path: str | os.PathLike[str]) -> JournalState:
     """Read a journal (possibly written by several runs: later lines win). Missing file: empty state."""
     state = JournalState()
@@ -199,7 +205,8 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
                 state.checkpoints += 1
                 continue
             if event == "stopped":
-                state.stopped_reason = entry.get("reason")
+                reason = entry.get("reason")
+                state.stopped_reason = reason if isinstance(reason, str) else None
                 continue
             if not isinstance(job, str):
                 continue
@@ -210,7 +217,7 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
             elif event == "started":
                 started.add(job)
                 status[job] = "started"
-                attempt[job] = int(entry.get("attempt") or 1)
+                attempt[job] = _attempt(entry)
                 state.done.pop(job, None)
                 state.failed.pop(job, None)
                 state.skipped.pop(job, None)
@@ -224,7 +231,7 @@ def load_journal(path: str | os.PathLike[str]) -> JournalState:
                 fail = JournalFailure(
                     cls=str(entry.get("class", "")),
                     message=str(entry.get("message", "")),
-                    attempts=int(entry.get("attempt") or 1),
+                    attempts=_attempt(entry),
                     retryable=bool(entry.get("retryable", False)),
                     outcome_unknown=bool(entry.get("outcome_unknown", False)),
                 )

@@ -62,6 +62,8 @@ _NAME_FORBIDDEN = set('":<>|*?\r\n\\/')
 _BASE_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 _REST_LIST = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/runs/(\d+)/artifacts$")
 _REST_ZIP = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/artifacts/(\d+)/zip$")
+_REST_RUN = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/runs/(\d+)$")
+WORKFLOW_PATH = ".github/workflows/sync.yml"  # the workflow every run belongs to unless a test says otherwise
 _BLOB_PATH = re.compile(r"^/blobs/([0-9a-f]+)$")
 
 
@@ -179,6 +181,17 @@ class StoredArtifact:
     expired: bool = False
 
 
+@dataclass(frozen=True)
+class RestRun:
+    """What `GET /repos/{o}/{r}/actions/runs/{id}` tells about a run; a fork's run has another head repository."""
+
+    backend_id: str
+    head_sha: str
+    workflow_path: str = WORKFLOW_PATH
+    event: str = "push"
+    head_repository: str | None = None  # None: the repository itself
+
+
 @dataclass
 class _Grant:
     blob_key: str
@@ -277,8 +290,7 @@ class FakeArtifactService:
         self.token = self.add_job_token(run_backend_id, job_backend_id)
         self.rest_token = "ghs_fakeRestTokenWithActionsRead0001"
         self.rest_token_without_actions_read = "ghs_fakeRestTokenWithoutActionsRead02"
-        self.rest_runs: dict[str, str] = {rest_run_id: run_backend_id}
-        self.head_shas: dict[str, str] = {rest_run_id: "a" * 40}
+        self.rest_runs: dict[str, RestRun] = {rest_run_id: RestRun(run_backend_id, "a" * 40)}
         self.artifacts: dict[int, StoredArtifact] = {}
         self.blobs: dict[str, StoredBlob] = {}
         self.requests: list[RecordedRequest] = []
@@ -352,10 +364,20 @@ class FakeArtifactService:
             self.tokens[token] = (run_backend_id, job_backend_id)
         return token
 
-    def add_run(self, rest_run_id: str, run_backend_id: str, *, head_sha: str = "b" * 40) -> None:
+    def add_run(
+        self,
+        rest_run_id: str,
+        run_backend_id: str,
+        *,
+        head_sha: str = "b" * 40,
+        workflow_path: str = WORKFLOW_PATH,
+        event: str = "push",
+        head_repository: str | None = None,
+    ) -> None:
+        """A workflow run the REST half knows: its workflow file, its event, and the head repository (a fork's
+        full name for a pull request from a fork)."""
         with self.lock:
-            self.rest_runs[rest_run_id] = run_backend_id
-            self.head_shas[rest_run_id] = head_sha
+            self.rest_runs[rest_run_id] = RestRun(run_backend_id, head_sha, workflow_path, event, head_repository)
 
     def seed_artifact(
         self,
@@ -402,7 +424,7 @@ class FakeArtifactService:
         content_type: str | None = None,
     ) -> None:
         """Fail the next `times` requests matching `target`: a Twirp method, "twirp", "blob", "blob:PUT",
-        "blob:PUT:block", "blob:PUT:blocklist", "blob:GET", "rest", "rest:list" or "rest:zip"."""
+        "blob:PUT:block", "blob:PUT:blocklist", "blob:GET", "rest", "rest:list", "rest:run" or "rest:zip"."""
         with self.lock:
             self.faults.append(Fault(target, status, times, body, reset, msg, content_type))
 
@@ -812,7 +834,9 @@ class FakeArtifactService:
     def _handle_rest(self, h: _Handler, rec: RecordedRequest) -> None:
         list_match = _REST_LIST.match(rec.path)
         zip_match = _REST_ZIP.match(rec.path)
-        rec.labels = ("rest", "rest:list" if list_match else "rest:zip" if zip_match else "rest:other")
+        run_match = _REST_RUN.match(rec.path)
+        kind = "list" if list_match else "zip" if zip_match else "run" if run_match else "other"
+        rec.labels = ("rest", f"rest:{kind}")
         auth = rec.header("Authorization")
         if not auth:
             return self._rest_json(h, 401, {"message": "Requires authentication"})
@@ -825,17 +849,51 @@ class FakeArtifactService:
             return self._rest_json(h, 401, {"message": "Bad credentials"})
         if self._apply_fault(h, rec, "rest"):
             return
-        match = list_match or zip_match
+        match = list_match or zip_match or run_match
         if h.command != "GET" or match is None or f"{match.group(1)}/{match.group(2)}" != self.repository:
             return self._rest_json(h, 404, {"message": "Not Found"})
         if list_match:
             self._rest_list(h, rec, list_match.group(3))
+        elif run_match:
+            self._rest_run(h, run_match.group(3))
         else:
             self._rest_zip(h, int(match.group(3)))
+
+    def _repository_json(self, full_name: str) -> dict[str, Any]:
+        owner, _, name = full_name.partition("/")
+        return {
+            "id": 42 if full_name == self.repository else 4242,
+            "name": name,
+            "full_name": full_name,
+            "owner": {"login": owner},
+            "fork": full_name != self.repository,
+        }
+
+    def _rest_run(self, h: _Handler, rest_run_id: str) -> None:
+        run = self.rest_runs.get(rest_run_id)
+        if run is None:
+            return self._rest_json(h, 404, {"message": "Not Found"})
+        head = run.head_repository or self.repository
+        self._rest_json(
+            h,
+            200,
+            {
+                "id": int(rest_run_id),
+                "name": run.workflow_path.rsplit("/", 1)[-1],
+                "path": run.workflow_path,
+                "event": run.event,
+                "head_branch": "main",
+                "head_sha": run.head_sha,
+                "status": "completed",
+                "repository": self._repository_json(self.repository),
+                "head_repository": self._repository_json(head),
+            },
+        )
 
     def _rest_item(self, art: StoredArtifact, rest_run_id: str) -> dict[str, Any]:
         base = f"{self.api_url}/repos/{self.repository}/actions/artifacts/{art.id}"
         expires = art.created_at + timedelta(days=90)
+        run = self.rest_runs[rest_run_id]
         return {
             "id": art.id,
             "node_id": f"MDg6QXJ0aWZhY3Q{art.id}",
@@ -851,16 +909,17 @@ class FakeArtifactService:
             "workflow_run": {
                 "id": int(rest_run_id),
                 "repository_id": 42,
-                "head_repository_id": 42,
+                "head_repository_id": self._repository_json(run.head_repository or self.repository)["id"],
                 "head_branch": "main",
-                "head_sha": self.head_shas.get(rest_run_id, "0" * 40),
+                "head_sha": run.head_sha,
             },
         }
 
     def _rest_list(self, h: _Handler, rec: RecordedRequest, rest_run_id: str) -> None:
-        run = self.rest_runs.get(rest_run_id)
-        if run is None:
+        known = self.rest_runs.get(rest_run_id)
+        if known is None:
             return self._rest_json(h, 404, {"message": "Not Found"})
+        run = known.backend_id
         names = rec.query.get("name")
         name = names[0] if names else None
         try:
@@ -883,7 +942,8 @@ class FakeArtifactService:
 
     def _rest_zip(self, h: _Handler, artifact_id: int) -> None:
         art = self.artifacts.get(artifact_id)
-        if art is None or not art.finalized or art.run_backend_id not in self.rest_runs.values():
+        runs = {run.backend_id for run in self.rest_runs.values()}
+        if art is None or not art.finalized or art.run_backend_id not in runs:
             return self._rest_json(h, 404, {"message": "Not Found"})
         if art.expired:
             return self._rest_json(h, 410, {"message": "Artifact has expired"})
