@@ -14,7 +14,9 @@ replay turns into a warning and a plain sync. What it says about GitHub is confi
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -35,7 +37,8 @@ FORMAT = 2  # 2: specs are a list and carry their bodies (1 held them in a key -
 # what loading it costs (~2.5 times its size in memory) stays well within a runner's 7 GB.
 MAX_STATE_BYTES = 128 * 1024 * 1024
 MAX_JOURNAL_BYTES = 128 * 1024 * 1024
-_KEY = re.compile(r"\S{1,300}")  # an item key goes into the issue's marker, where it ends at whitespace
+# An item key: its kind and a name from the tree (the marker percent-encodes it, so any character but NUL).
+_KEY = re.compile(r"(?:prd|epic|task):[^\x00]{1,300}")
 _DIGEST = re.compile(r"[0-9a-f]{1,64}")
 
 
@@ -130,20 +133,38 @@ def load_state(folder: Path) -> StoredState:
 def load_checkpoint_journal(folder: Path) -> JournalState:
     """The journal of a checkpoint folder (none: an empty one), read only when it is not too large to."""
     path = folder / JOURNAL_FILE
-    if path.is_file() and path.stat().st_size > MAX_JOURNAL_BYTES:
+    if not path.exists() and not path.is_symlink():
+        return load_journal(path)
+    os.close(_open_regular(path))  # refuses a link or a special file before the journal reader opens it
+    if path.stat().st_size > MAX_JOURNAL_BYTES:
         raise CheckpointError(_too_large(path, path.stat().st_size, MAX_JOURNAL_BYTES))
     return load_journal(path)
 
 
 def _read_bounded(path: Path, limit: int) -> bytes:
     # The size is checked before reading, and the read stops past the limit: the file may grow in between.
-    if path.stat().st_size > limit:
-        raise CheckpointError(_too_large(path, path.stat().st_size, limit))
-    with path.open("rb") as f:
+    with os.fdopen(_open_regular(path), "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > limit:
+            raise CheckpointError(_too_large(path, size, limit))
         data = f.read(limit + 1)
     if len(data) > limit:
         raise CheckpointError(_too_large(path, len(data), limit))
     return data
+
+
+def _open_regular(path: Path) -> int:
+    """A checkpoint file opened without following a link (a folder to replay may come from the workspace, where
+    `state.json -> /proc/self/environ` is anyone's to commit), and only when it is a regular file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        reason = f"{exc.strerror}; a symbolic link is never followed"
+        raise CheckpointError(f"{path.name} cannot be read ({reason})") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CheckpointError(f"{path.name} is not a regular file")
+    return fd
 
 
 def _too_large(path: Path, size: int, limit: int) -> str:
@@ -215,6 +236,8 @@ def _spec(record: _Record) -> IssueSpec:
         links_digest=record.matching("links_digest", _DIGEST),
         status=record.get("status", (str,)),
         source_body=record.get("source_body", (str, type(None)), None),
+        # Absent in a checkpoint from before the `mentions` input, whose digests were made for verbatim bodies.
+        mentions_escaped=record.get("mentions_escaped", (bool,), False),
     )
 
 

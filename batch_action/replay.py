@@ -116,8 +116,9 @@ def _locate(
     if replay.isdigit():
         return _from_run(settings, io, replay, scratch, env)
     folder = (settings.workspace / replay).resolve()
-    if not folder.is_dir():
-        raise FileNotFoundError(f"replay: {replay!r} is neither 'auto', a run id, nor a folder")
+    if not folder.is_dir():  # the settings checked it; it went away since
+        io.warning(f"replay: the folder {shown(replay)} is gone; a plain sync follows")
+        return None
     return _usable(io, folder, f"the checkpoint in {folder}", settings.repository)
 
 

@@ -289,6 +289,15 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
     replay = raw["replay"]
     if replay.lower() == "auto":
         replay = "auto"
+    elif replay and not replay.isdigit():
+        # A folder holding a downloaded checkpoint: in the checkout or the runner's temp folder, nowhere else.
+        folder = (workspace / replay).resolve()
+        allowed = [workspace, *([Path(env["RUNNER_TEMP"]).resolve()] if env.get("RUNNER_TEMP") else [])]
+        if not folder.is_dir() or not any(folder.is_relative_to(place) for place in allowed):
+            problems.append(
+                f"input `replay`: {replay!r} is neither 'auto', a run id, nor a folder inside the workspace "
+                "or $RUNNER_TEMP holding a downloaded checkpoint"
+            )
 
     labels = tuple(dict.fromkeys(label.strip() for label in raw["labels"].split(",") if label.strip()))
     for label in labels:

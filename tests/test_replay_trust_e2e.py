@@ -380,3 +380,36 @@ def test_a_run_of_another_workflow_or_a_fork_is_not_replayed(
     assert zips == []  # its checkpoint is not even downloaded
     assert_plain_sync(gh, done)
     assert leftover_replay_folders(done.out_dir) == []
+
+
+# -- folders: a checkpoint in the workspace is anyone's to commit ------------------------------------------------------
+
+
+@pytest.mark.parametrize("linked", ["state.json", "journal.jsonl"])
+def test_a_checkpoint_file_that_is_a_link_is_not_read(
+    fake_github: Factory, tmp_path: Path, genuine_state: dict[str, Any], linked: str
+) -> None:
+    gh = fake_github(token=TOKEN)
+    ws = search_workspace(tmp_path)
+    folder = write_checkpoint(ws.path / "forged", genuine_state)
+    target = tmp_path / "elsewhere" / linked
+    target.parent.mkdir()
+    shutil.move(folder / linked, target)  # the genuine file, so only the link itself can be the reason
+    (folder / linked).symlink_to(target)
+
+    done = run_sync(gh, ws.path, tmp_path / "replay", replay="forged")
+    warnings = replay_warnings(done.log)
+    assert len(warnings) == 1 and "symbolic link is never followed" in warnings[0], done.log
+    assert_plain_sync(gh, done)
+
+
+@pytest.mark.parametrize("replay", ["../outside", "/etc", "missing-folder", "auto-ish"])
+def test_a_replay_folder_outside_the_workspace_or_missing_is_a_settings_error(
+    fake_github: Factory, tmp_path: Path, replay: str
+) -> None:
+    gh = fake_github(token=TOKEN)
+    ws = search_workspace(tmp_path)
+    (ws.path.parent / "outside").mkdir()
+    done = run_sync(gh, ws.path, tmp_path / "run", replay=replay)
+    assert done.code == 2 and "input `replay`" in done.log, done.log
+    assert gh.requests == []

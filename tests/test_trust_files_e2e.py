@@ -8,6 +8,7 @@ that crashes on one bad name.
 from __future__ import annotations
 
 import json
+import shutil
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -147,7 +148,8 @@ def test_a_forged_checkpoint_cannot_make_a_replay_read_a_file_outside_the_folder
         spec.update(path=path, source_body=None, body_digest=text_digest(f"{SECRET}"))
     state_file.write_text(json.dumps(state))
 
-    result = run_sync(gh, ws.path, tmp_path / "run2", replay=str(first.out_dir), upload_artifacts="false")
+    shutil.copytree(first.out_dir, ws.path / "checkpoint")  # a replay folder must be in the workspace (or RUNNER_TEMP)
+    result = run_sync(gh, ws.path, tmp_path / "run2", replay="checkpoint", upload_artifacts="false")
 
     assert "internal error" not in result.log
     assert_nowhere([SECRET], gh, result)

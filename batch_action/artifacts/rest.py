@@ -118,6 +118,27 @@ def _check_target(repository: str, token: str, run_id: str) -> str:
     return run_id
 
 
+def _get_json(
+    session: requests.Session,
+    url: str,
+    params: Mapping[str, str] | None,
+    *,
+    what: str,
+    repository: str,
+    token: str,
+    sleep: Sleep,
+) -> Any:
+    """One API GET that must answer 200 with JSON; anything else raises the matching `ArtifactError`."""
+    resp = _api_get(session, url, params, what=what, sleep=sleep)
+    with resp:
+        if resp.status_code != 200:
+            _raise_for_api(resp, what=what, repository=repository, token=token)
+        try:
+            return resp.json()
+        except ValueError:
+            raise ArtifactServiceError(f"{what}: the reply is not JSON", status=resp.status_code) from None
+
+
 def _full_name(value: Any) -> str:
     name = value.get("full_name") if isinstance(value, dict) else None
     return name if isinstance(name, str) else ""
@@ -131,14 +152,7 @@ def get_workflow_run(
     url = f"{api_url.rstrip('/')}/repos/{repository}/actions/runs/{run_id}"
     what = f"reading run {run_id}"
     with _api_session(token) as api:
-        resp = _api_get(api, url, None, what=what, sleep=sleep)
-        with resp:
-            if resp.status_code != 200:
-                _raise_for_api(resp, what=what, repository=repository, token=token)
-            try:
-                body = resp.json()
-            except ValueError:
-                raise ArtifactServiceError(f"{what}: the reply is not JSON", status=resp.status_code) from None
+        body = _get_json(api, url, None, what=what, repository=repository, token=token, sleep=sleep)
     if not isinstance(body, dict) or body.get("id") != int(run_id):
         raise ArtifactServiceError(f"{what}: malformed reply (not run {run_id})")
     path, event = body.get("path"), body.get("event")
@@ -159,14 +173,7 @@ def _list_artifacts(
     found: list[dict[str, Any]] = []
     for page in range(1, MAX_PAGES + 1):
         params = {"name": name, "per_page": str(PER_PAGE), "page": str(page)}
-        resp = _api_get(session, url, params, what=what, sleep=sleep)
-        with resp:
-            if resp.status_code != 200:
-                _raise_for_api(resp, what=what, repository=repository, token=token)
-            try:
-                body = resp.json()
-            except ValueError:
-                raise ArtifactServiceError(f"{what}: the reply is not JSON", status=resp.status_code) from None
+        body = _get_json(session, url, params, what=what, repository=repository, token=token, sleep=sleep)
         items = body.get("artifacts") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise ArtifactServiceError(f"{what}: malformed reply (no artifacts list)")
