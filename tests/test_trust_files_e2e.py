@@ -8,8 +8,8 @@ that crashes on one bad name.
 from __future__ import annotations
 
 import json
-import shutil
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
