@@ -518,13 +518,26 @@ def test_an_operation_a_newer_sync_overtook_is_superseded_and_left_alone(
     assert uploaded(svc, CHECKPOINT, "5002")
     gh.clear_faults()
 
-    # A newer successful sync of a further edit of 004 (only the files changed since) updates that issue.
+    # A newer sync of a further edit of 004 updates that issue. (A plain run also finishes what an earlier run
+    # left undone, so the API still refuses 005's update here: the replay has that one left to run.)
+    gh.fault("PATCH", rf"^/repos/octo/repo/issues/{y}$", status=502, times=None)
     _edit(ws, "epics/search/004.md", "Edited again by a newer sync.")
     newer = run(
-        env_for(gh, svc, ws, tmp_path / "newer", "5003", new_run(svc, "5003"), scope="changed", base_sha=edited),
+        env_for(
+            gh,
+            svc,
+            ws,
+            tmp_path / "newer",
+            "5003",
+            new_run(svc, "5003"),
+            scope="changed",
+            base_sha=edited,
+            max_retries="0",
+        ),
         tmp_path / "newer",
     )
-    assert newer.code == 0 and newer.outputs["updated"] == "1", newer.log
+    assert newer.code == 1 and newer.outputs["updated"] == "1" and newer.outputs["failed"] == "1", newer.log
+    gh.clear_faults()
     overtaken_body = gh.issue(x)["body"]  # type: ignore[index]
     assert "Edited again by a newer sync." in overtaken_body
 
