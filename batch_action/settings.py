@@ -51,6 +51,7 @@ INPUTS: tuple[Input, ...] = (
     Input("output-dir", "", "folder for plan, graph, journal and report"),
     Input("stop-on-error", "false", "stop (resumable) at the first failed item"),
     Input("deadline-minutes", "0", "stop scheduling new work after N minutes (0: none)"),
+    Input("lease-wait-minutes", "5", "wait up to N minutes while another sync of the repository writes"),
 )
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -96,6 +97,7 @@ class Settings:
     output_dir: Path
     stop_on_error: bool
     deadline_minutes: float
+    lease_wait_minutes: float
     # Runner context, not inputs: where links point and which attempt this is.
     server_url: str = "https://github.com"
     ref_name: str = ""
@@ -286,6 +288,7 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "output_dir": output_dir,
         "stop_on_error": boolean("stop-on-error"),
         "deadline_minutes": number("deadline-minutes", 0, 24 * 60),
+        "lease_wait_minutes": number("lease-wait-minutes", 0, 60),
         "server_url": (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
         "ref_name": env.get("GITHUB_REF_NAME", ""),
         "sha": env.get("GITHUB_SHA", ""),

@@ -38,6 +38,7 @@ from tests.replay_harness import (
     Started,
     action_env,
     created_keys,
+    expire_lease,
     first_write_at,
     kill_leftovers,
     link_posts,
@@ -395,7 +396,9 @@ def _killed_after_checkpoint(
         lambda: all(now > then for now, then in zip(counts(gh), at_checkpoint, strict=True)),
     )
     killed.signal(signal.SIGKILL)
-    return killed.wait(), token
+    result = killed.wait()
+    expire_lease(gh)
+    return result, token
 
 
 @pytest.mark.parametrize("source", ["run-id", "folder"])
@@ -468,6 +471,7 @@ def test_relinks_that_landed_after_the_checkpoint_are_not_sent_again(
     killed.wait_until("two re-links after the checkpoint", lambda: counts(gh)[1] >= at_checkpoint + 2)
     killed.signal(signal.SIGKILL)
     assert killed.wait().code == -signal.SIGKILL
+    expire_lease(gh)
     folder = download(svc, CHECKPOINT, tmp_path / "checkpoint", token, run_id="3102")
     relinked = {op for op in journal_done(folder) if op.startswith("relink:")}
     assert counts(gh)[1] > len(relinked)  # some re-links landed after the checkpoint
