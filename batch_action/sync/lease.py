@@ -74,7 +74,6 @@ class Waited:
     taken: bool
     seconds: float = 0.0
     holder: Holder | None = None
-    broke: Holder | None = None
 
 
 class Lease:
@@ -108,7 +107,6 @@ class Lease:
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._renewer: threading.Thread | None = None
-        self.lost = False
 
     @property
     def held(self) -> bool:
@@ -133,7 +131,6 @@ class Lease:
             holder = parse_holder(current.description)
             if holder is None or holder.expired(self.clock()) or self._earlier_attempt(holder):
                 if self._break(current.description):
-                    outcome.broke = holder
                     self.log(
                         "lease: broke the expired lease of "
                         + (self.who(holder) if holder else "an unknown holder (its description does not parse)")
@@ -205,8 +202,7 @@ class Lease:
                 return False
             now = self.clock()
             if now >= self.until:
-                self.lost = True  # another run may have broken it already: never touch it again
-                self.until = 0.0
+                self.until = 0.0  # another run may have broken it already: never touch it again
                 return False
             until = now + TTL
             try:
@@ -217,7 +213,7 @@ class Lease:
                 self.log(f"lease: renewal failed ({type(exc).__name__}); trying again")
                 return True
             if renewed is None:
-                self.lost, self.until = True, 0.0
+                self.until = 0.0
                 return False
             self.until = until
             return True
