@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from batch_action.actions_io import ActionsIO, Annotation
 from batch_action.artifacts import ArtifactClient
@@ -24,7 +24,7 @@ from batch_action.checkpoint import JOURNAL_FILE, STATE_FILE, SUMMARY_FILE, Stor
 from batch_action.discovery import ChangeSet, discover_changes
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.journal import Journal
-from batch_action.engine.policy import GaveUp, RetryPolicy, RetrySettings
+from batch_action.engine.policy import GaveUp, RetryPolicy, RetrySettings, StopReason
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Document, Problem, Severity, Skipped
@@ -39,6 +39,7 @@ from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.apply import Applier, IssueRegistry
+from batch_action.sync.lease import Lease
 from batch_action.sync.observe import Observation, observe
 from batch_action.sync.plan import Action, Observed, Operation, Plan, Scope, make_plan
 from batch_action.sync.render import IssueSpec, build_specs, source_url
@@ -50,6 +51,7 @@ EXIT_SETTINGS = 2
 # Mermaid refuses diagrams over 50,000 characters (its default maxTextSize); a larger tree's report shows epics.
 MERMAID_LIMIT = 50_000
 
+T = TypeVar("T")
 TrackerFactory = Callable[[Settings, ResponseListener | None], IssueTracker]
 Discover = Callable[[Path, str | None, str], ChangeSet]
 
@@ -89,7 +91,7 @@ class Prepared:
     problems: list[Problem]
     picture: GraphPicture
     skipped: list[Skipped]
-    unreadable: list[str]
+    failed_files: list[str]  # files that could not be read, and the first file of each dependency cycle
     paths: dict[str, Path]  # the plan and graph files written
     commit: str = ""  # the commit the files came from, when known
 
@@ -119,8 +121,8 @@ class ReadRetries:
     def _wait(self, seconds: float) -> None:
         self._stop.wait(seconds)  # a real wait ends early on a signal, as the engine's do
 
-    def __call__(self, read: Callable[[], Observation]) -> Observation:
-        return self.policy.call(lambda _attempt: read(), writes=False, halted=self._stop.is_set)
+    def __call__(self, read: Callable[[], T], *, writes: bool = False) -> T:
+        return self.policy.call(lambda _attempt: read(), writes=writes, halted=self._stop.is_set)
 
 
 def prepare(
@@ -166,7 +168,11 @@ def prepare(
     picture = graph.picture()
     paths = write_graph_files(settings, graph, picture)
     order = graph.order()
-    skipped, unreadable = tree.skipped, tree.unreadable
+    skipped = tree.skipped
+    # A cycle is the file's error as much as an unreadable file is: its items sync, without the cycle's links,
+    # and the run says "failed" (exit 1) until someone fixes the file.
+    cycles = [problem.path for problem in graph.problems if problem.severity is Severity.ERROR]
+    failed_files = list(dict.fromkeys([*tree.unreadable, *cycles]))
     # What follows needs neither the graph nor the documents: let them go before the plan is made.
     del graph, tree
     gc.collect()  # a networkx graph is a reference cycle (it caches views of itself): free it now, not later
@@ -180,7 +186,7 @@ def prepare(
         )
     paths["plan"] = write_plan_file(settings, plan, scope)
     commit = (changes.head if changes else None) or settings.sha
-    return Prepared(specs, scope, observation, plan, problems, picture, skipped, unreadable, paths, commit)
+    return Prepared(specs, scope, observation, plan, problems, picture, skipped, failed_files, paths, commit)
 
 
 def planned_counts(prepared: Prepared) -> dict[str, int]:
@@ -191,7 +197,7 @@ def planned_counts(prepared: Prepared) -> dict[str, int]:
         "updated": len(updated_keys),
         "closed": plan.count(Action.CLOSE),
         "unchanged": len(plan.unchanged),
-        "failed": len(prepared.unreadable),
+        "failed": len(prepared.failed_files),
         "skipped": len(prepared.skipped),
     }
 
@@ -327,6 +333,7 @@ def run(
     """
     phases = Phases(clock)
     started = clock()
+    stop_event = stop_event or threading.Event()  # also set when the lease is lost
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     requests = RequestLog(clock)
     listeners: list[ResponseListener] = [requests.record]
@@ -391,10 +398,22 @@ def run(
     listeners.append(engine.observe)
     sections: list[str] = []
     replayed: Outcome | None = None
+    lease = make_lease(settings, io, tracker, sleep, stop_event)
     try:
         stopped_in_replay = False
+        not_held: str | None = None  # why the run stops without the lease ("lease", "auth", …)
         with locate_checkpoint(settings, io, artifacts, settings.output_dir, env) as checkpoint:
-            if checkpoint is not None:
+            # One sync writes at a time: a plan with writes (or a replay) takes the lease, then looks again, since
+            # the run that held it may have just written what this one planned. A plan without writes takes none.
+            if checkpoint is not None or prepared.plan.operations:
+                not_held = take_lease(settings, io, lease, reads, stop_event)
+                if not_held is None:
+                    with io.group("Plan (lease held)"):
+                        prepared = prepare(settings, io, phases, tracker, discover, reads)
+                        paths = dict(prepared.paths)
+                        if checkpoint is None and not prepared.plan.operations:
+                            io.log("lease: nothing left to write (another run wrote what this one planned)")
+            if checkpoint is not None and not_held is None:
                 with io.group("Replay"), phases.timed("replay"):
                     replayed = replay_checkpoint(settings, io, checkpoint, prepared, tracker, engine)
             del checkpoint  # its stored plan (~40 MB at 10,000 items) has no use in the apply phase
@@ -405,13 +424,17 @@ def run(
                 with io.group("Plan (after replay)"):
                     prepared = prepare(settings, io, phases, tracker, discover, reads)
                     paths = dict(prepared.paths)
-        if stopped_in_replay:
+        if not_held is not None:
+            save_state(settings, prepared)  # nothing written: a replay of this run plans afresh
+            outcome = Outcome({"skipped": len(prepared.skipped)}, resumable=True, stopped_reason=not_held)
+        elif stopped_in_replay:
             # Spend the runner's grace time on the checkpoint, not on a new plan; the next run replays again.
             outcome = Outcome({"skipped": len(prepared.skipped)}, resumable=True, stopped_reason="signal")
         else:
             save_state(settings, prepared)
             outcome = apply_plan(settings, io, prepared, phases, tracker, engine)
     finally:
+        release_lease(io, lease)
         journal.close()
         with phases.timed("upload"):
             publisher.checkpoint(checkpoint_files, final=True)
@@ -440,6 +463,81 @@ def run(
     with phases.timed("upload"):
         publisher.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
     return code
+
+
+def make_lease(
+    settings: Settings,
+    io: ActionsIO,
+    tracker: IssueTracker,
+    sleep: Callable[[float], None] | None,
+    stop_event: threading.Event,
+) -> Lease:
+    """The run's lease on the repository. Its expiry is wall-clock time, as other runs read it; a scaled test
+    sleep gets a clock that keeps up with it."""
+    timebase = SkippingClock(sleep) if sleep is not None else None
+
+    def wait(seconds: float) -> None:
+        stop_event.wait(seconds)  # a real wait ends early on a signal
+
+    return Lease(
+        tracker,
+        run_id=settings.run_id,
+        attempt=settings.run_attempt,
+        clock=timebase.time if timebase else time.time,
+        sleep=timebase.sleep if timebase else wait,
+        stopped=stop_event.is_set,
+        log=io.log,
+        repository=settings.repository,
+        server_url=settings.server_url,
+    )
+
+
+def take_lease(
+    settings: Settings,
+    io: ActionsIO,
+    lease: Lease,
+    reads: ReadRetries,
+    stop_event: threading.Event,
+) -> str | None:
+    """Take the lease, waiting up to `lease-wait-minutes`. None: held; else why the run stops (said as an error)."""
+    try:
+        waited = reads(lambda: lease.take(settings.lease_wait_minutes * 60), writes=True)
+    except GaveUp as exc:
+        failure = exc.failure
+        io.error(
+            f"the run stopped ({failure.cls}) taking the lease on {settings.repository}: {failure.message}. "
+            "Nothing was written",
+            title="issue sync stopped",
+        )
+        return str(StopReason.AUTH) if failure.fatal_for_run else "lease"
+    if waited.taken:
+        after = f" after waiting {waited.seconds:.0f} s for run {waited.holder.run_id}" if waited.holder else ""
+        io.log(f"lease: took the lease on {settings.repository}{after}")
+
+        def lost() -> None:
+            io.error(
+                f"the lease on {settings.repository} was lost (it could not be renewed): stopping, resumable",
+                title="issue sync stopped",
+            )
+            stop_event.set()
+
+        lease.start_renewing(lost)
+        return None
+    reason = lease.held_by(waited.holder) if waited.holder else "the lease could not be taken"
+    io.error(
+        f"{reason}; waited {waited.seconds / 60:.1f} min (`lease-wait-minutes`). Nothing was written: "
+        "the next run (or a re-run of this one) does the work. Two syncs of one repository at once would race; "
+        "a `concurrency:` group in the workflow keeps them apart",
+        title="issue sync waited for another run",
+    )
+    return "lease"
+
+
+def release_lease(io: ActionsIO, lease: Lease) -> None:
+    try:
+        lease.release()
+    except Exception as exc:  # never hide how the run ended: the lease expires by itself
+        io.warning(f"the lease could not be released ({type(exc).__name__}); it expires within 3 minutes")
 
 
 def make_engine(
@@ -560,7 +658,7 @@ def apply_plan(
         prepared.plan,
         result,
         unchanged=len(prepared.plan.unchanged),
-        unreadable=len(prepared.unreadable),
+        unreadable=len(prepared.failed_files),
         skipped=len(prepared.skipped),
     )
 

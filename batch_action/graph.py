@@ -251,7 +251,20 @@ def _add_dependencies(result: TaskGraph) -> None:
             continue
         line = doc.line_of("depends_on") or doc.line_of("dependencies")
         for token in doc.depends_on:
-            target, guessed = _resolve(token, doc, resolvers, by_number)
+            target, guessed, ambiguous = _resolve(token, doc, resolvers, by_number)
+            if ambiguous:
+                files = " and ".join(docs[key].path for key in ambiguous)
+                result.problems.append(
+                    Problem(
+                        doc.path,
+                        f"`depends_on` names `{token}`, which is ambiguous: it matches {files}; "
+                        "the dependency is ignored",
+                        line,
+                        "name the task by its whole file name (e.g. 007 or 0007), or rename one of the files",
+                        Severity.WARNING,
+                    )
+                )
+                continue
             if target is None:
                 result.problems.append(
                     Problem(
@@ -290,21 +303,26 @@ def _add_dependencies(result: TaskGraph) -> None:
 
 def _resolve(
     token: str, doc: Document, resolvers: Mapping[str, _EpicResolver], by_number: Mapping[int, list[str]]
-) -> tuple[str | None, bool]:
+) -> tuple[str | None, bool, list[str]]:
+    """(target, resolved by a guess, the keys it matches when more than one and so none)."""
     epic, _, local = token.rpartition("/")
     resolver = resolvers.get(epic or doc.epic or "")
     if resolver is not None:
         found = resolver.find(local)
+        if len(found) == 1:
+            return found[0], False, []
         if found:
-            return found, False
+            return None, False, sorted(found)
         stale = resolver.stale(local)
         if stale:
-            return stale, True
+            return stale, True, []
     if local.isdigit() and not epic:
         matches = by_number.get(int(local), [])
         if len(matches) == 1:
-            return matches[0], False
-    return None, False
+            return matches[0], False, []
+        if matches:
+            return None, False, sorted(matches)
+    return None, False, []
 
 
 class _EpicResolver:
@@ -336,16 +354,15 @@ class _EpicResolver:
         if renamed and len(missing) == len(renamed):
             self.renamed = {n: t.key for n, t in zip(missing, renamed, strict=True)}
 
-    def find(self, token: str) -> str | None:
+    def find(self, token: str) -> list[str]:
+        """The tasks `token` names: one, none, or (zero-padding ignored) several."""
         lowered = token.lower()
         if lowered in self.exact:
-            return self.exact[lowered]
+            return [self.exact[lowered]]
         digits = lowered.removeprefix("task-")
         if digits.isdigit():
-            matches = self.numeric.get(int(digits), [])
-            if len(matches) == 1:
-                return matches[0]
-        return None
+            return list(dict.fromkeys(self.numeric.get(int(digits), [])))
+        return []
 
     def stale(self, token: str) -> str | None:
         if _PADDED_RE.match(token):

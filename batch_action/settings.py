@@ -60,6 +60,7 @@ INPUTS: tuple[Input, ...] = (
     Input("stop-on-error", "false", "stop (resumable) at the first failed item"),
     Input("deadline-minutes", "0", "stop scheduling new work after N minutes (0: none)"),
     Input("mentions", "escape", "'escape' (wrap @name and @org/team outside code in backticks) or 'keep'"),
+    Input("lease-wait-minutes", "5", "wait up to N minutes while another sync of the repository writes"),
 )
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -106,6 +107,7 @@ class Settings:
     stop_on_error: bool
     deadline_minutes: float
     mentions: str
+    lease_wait_minutes: float
     # Runner context, not inputs: where links point and which attempt this is.
     server_url: str = "https://github.com"
     ref_name: str = ""
@@ -337,6 +339,7 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "stop_on_error": boolean("stop-on-error"),
         "deadline_minutes": number("deadline-minutes", 0, 24 * 60),
         "mentions": choice("mentions", MENTION_MODES),
+        "lease_wait_minutes": number("lease-wait-minutes", 0, 60),
         "server_url": (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
         "ref_name": env.get("GITHUB_REF_NAME", ""),
         "sha": env.get("GITHUB_SHA", ""),

@@ -665,13 +665,20 @@ class Bench:
                     (changed,) = gen.touch_tasks(ws, 1, seed=i)
                     key = f"task:{changed.parent.name}/{changed.stem}"
                     run, _ = self._measure(f"s3-r{i}", ws, fake, s.concurrency, max_concurrency=str(s.concurrency))
-                    writes = [(r.method, r.path) for r in fake.requests if r.method in WRITE_METHODS]
+                    sent = [r for r in fake.requests if r.method in WRITE_METHODS]
+                    # The lease (one sync at a time) costs a label create and delete in any run that writes.
+                    lease = [(r.method, r.path) for r in sent if "/labels" in r.path]
+                    writes = [(r.method, r.path) for r in sent if "/labels" not in r.path]
                     want = [("PATCH", f"/repos/{REPOSITORY}/issues/{numbers[key]}")]
-                    run.extra |= {"changed": key, "writes_sent": writes, "writes_needed": want}
-                    exact = exact and writes == want
+                    lease_want = [
+                        ("POST", f"/repos/{REPOSITORY}/labels"),
+                        ("DELETE", f"/repos/{REPOSITORY}/labels/issue-sync-lease"),
+                    ]
+                    run.extra |= {"changed": key, "writes_sent": writes, "writes_needed": want, "lease_writes": lease}
+                    exact = exact and writes == want and lease == lease_want
                     row.runs.append(run)
                 row.checks += [
-                    ("writes == the one PATCH of the changed issue", exact),
+                    ("writes == the one PATCH of the changed issue (+ the lease's create and delete)", exact),
                     ("exit 0", all(r.rc == 0 for r in row.runs)),
                 ]
                 rows.append(row)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from batch_action.sync.lease import LEASE_LABEL, describe
 from batch_action.sync.render import read_marker
 from tests.fake_artifacts import WORKFLOW_PATH, FakeArtifactService
 from tests.fake_github import FakeGitHub
@@ -31,7 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 REPOSITORY = "octo/repo"
 ISSUES_PATH = f"/repos/{REPOSITORY}/issues"
 LINK_SUFFIXES = ("/sub_issues", "/dependencies/blocked_by")
+LEASE_PATH = f"/repos/{REPOSITORY}/labels/{LEASE_LABEL}"
 _STARTED: list[subprocess.Popen[str]] = []  # every run started, so a failed test leaves no process behind
+
+
+def expire_lease(gh: FakeGitHub) -> None:
+    """What three minutes do to the lease a killed run left behind: it expires (tests do not wait for that)."""
+    if LEASE_LABEL in gh.labels():
+        gh.seed_label(LEASE_LABEL, description=describe("1", 1, until=0, nonce="expired"))
 
 
 def kill_leftovers() -> None:
@@ -216,8 +224,11 @@ def write_signature(rec: Any) -> tuple[str, str, str]:
 
 
 def repeated_writes(gh: FakeGitHub) -> list[tuple[tuple[str, str, str], int]]:
-    """Identical writes (method, path and body) that succeeded more than once."""
-    counts = Counter(write_signature(r) for r in gh.requests if r.method != "GET" and ok(r.status))
+    """Identical writes (method, path and body) that succeeded more than once; each run's release of the lease
+    is the same DELETE, and not a repeated write."""
+    counts = Counter(
+        write_signature(r) for r in gh.requests if r.method != "GET" and ok(r.status) and r.path != LEASE_PATH
+    )
     return [(sig, n) for sig, n in counts.items() if n > 1]
 
 

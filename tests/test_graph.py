@@ -115,3 +115,18 @@ def test_overview_draws_prds_and_epics_each_epic_coloured_by_its_most_serious_ta
     assert [line for line in overview.splitlines() if "-->" in line] == ["  n1 --> n0"]
     assert "|blocks|" not in overview  # dependencies are between tasks, so none is drawn
     assert picture.kinds["task:auth/001"] == "task" and len(picture.mermaid()) > len(overview)
+
+
+def test_a_reference_two_files_match_is_reported_as_ambiguous_naming_both() -> None:
+    docs = [
+        doc("epics/e/epic.md", "name: e"),
+        doc("epics/e/007.md", "name: seven"),
+        doc("epics/e/0007.md", "name: seven again"),
+        doc("epics/e/010.md", "name: ten\ndepends_on: [7]"),
+    ]
+    g = build_graph(docs)
+    [problem] = g.problems
+    assert problem.severity == Severity.WARNING and problem.line == 3
+    assert "ambiguous" in problem.message and "matches no task" not in problem.message
+    assert ".claude/epics/e/007.md" in problem.message and ".claude/epics/e/0007.md" in problem.message
+    assert g.blockers("task:e/010") == []

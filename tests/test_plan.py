@@ -227,3 +227,44 @@ def test_a_relink_without_parent_removes_only_a_parent_link_the_sync_made() -> N
         applier = Applier({"epic:e": orphan}, Tracker(body), registry, str, str, manage_parents=manage)  # type: ignore[arg-type]
         applier(relink, Attempt(1))
         assert calls == expected, body
+
+
+def test_changed_scope_finishes_half_done_items_but_leaves_a_parent_a_person_chose() -> None:
+    specs, order = specs_and_order()
+    observed = synced(specs)
+    nothing_changed = Scope(frozenset())
+    epic = observed.issues["epic:e"].number
+    linked = {k: replace(i, parent_number=epic, blocked_by_total=0) for k, i in observed.issues.items()}
+    linked["epic:e"] = replace(linked["epic:e"], parent_number=None)
+    linked["task:e/002"] = replace(linked["task:e/002"], blocked_by_total=1)
+    complete = synced(specs, **linked)
+    assert make_plan(specs, complete, nothing_changed, order=order, close_removed=True).operations == []
+
+    never_linked = synced(specs, **{**linked, "task:e/001": replace(linked["task:e/001"], parent_number=None)})
+    plan = make_plan(specs, never_linked, nothing_changed, order=order, close_removed=True)
+    assert [op.id for op in plan.operations] == ["relink:task:e/001"]
+
+    moved = synced(specs, **{**linked, "task:e/001": replace(linked["task:e/001"], parent_number=99)})
+    assert make_plan(specs, moved, nothing_changed, order=order, close_removed=True).operations == []
+    assert [op.id for op in make_plan(specs, moved, Scope(None), order=order, close_removed=True).operations] == [
+        "relink:task:e/001"
+    ]
+
+    # an update that never landed (the marker still has the old digest), and a marker left unconfirmed
+    stale = Observed(complete.issues, {**complete.digests, "task:e/001": "1234", "epic:e": "0" * 16}, complete.links)
+    plan = make_plan(specs, stale, nothing_changed, order=order, close_removed=True)
+    assert [(op.id, op.reason) for op in plan.operations if op.key] == [
+        ("update:epic:e", "finish: GitHub had left labels off the issue"),
+        ("update:task:e/001", "file changed"),
+    ]
+
+
+def test_an_update_waits_for_its_relink_so_its_marker_is_written_last() -> None:
+    specs, order = specs_and_order()
+    edited = [*DOCS[:2], doc("epics/e/002.md", "name: b")]
+    new_specs, _ = specs_and_order(edited)
+    ops = {
+        op.id: op for op in make_plan(new_specs, synced(specs), Scope(None), order=order, close_removed=True).operations
+    }
+    assert "relink:task:e/002" in ops["update:task:e/002"].deps
+    assert "update:task:e/002" not in ops["relink:task:e/002"].deps

@@ -38,6 +38,7 @@ from tests.replay_harness import (
     Started,
     action_env,
     created_keys,
+    expire_lease,
     first_write_at,
     kill_leftovers,
     link_posts,
@@ -402,7 +403,9 @@ def _killed_after_checkpoint(
         lambda: all(now > then for now, then in zip(counts(gh), at_checkpoint, strict=True)),
     )
     killed.signal(signal.SIGKILL)
-    return killed.wait(), token
+    result = killed.wait()
+    expire_lease(gh)
+    return result, token
 
 
 @pytest.mark.parametrize("source", ["run-id", "folder"])
@@ -477,6 +480,7 @@ def test_relinks_that_landed_after_the_checkpoint_are_not_sent_again(
     killed.wait_until("two re-links after the checkpoint", lambda: counts(gh)[1] >= at_checkpoint + 2)
     killed.signal(signal.SIGKILL)
     assert killed.wait().code == -signal.SIGKILL
+    expire_lease(gh)
     folder = download(svc, CHECKPOINT, tmp_path / "checkpoint", token, run_id="3102")
     relinked = {op for op in journal_done(folder) if op.startswith("relink:")}
     assert counts(gh)[1] > len(relinked)  # some re-links landed after the checkpoint
@@ -527,13 +531,26 @@ def test_an_operation_a_newer_sync_overtook_is_superseded_and_left_alone(
     assert uploaded(svc, CHECKPOINT, "5002")
     gh.clear_faults()
 
-    # A newer successful sync of a further edit of 004 (only the files changed since) updates that issue.
+    # A newer sync of a further edit of 004 updates that issue. (A plain run also finishes what an earlier run
+    # left undone, so the API still refuses 005's update here: the replay has that one left to run.)
+    gh.fault("PATCH", rf"^/repos/octo/repo/issues/{y}$", status=502, times=None)
     _edit(ws, "epics/search/004.md", "Edited again by a newer sync.")
     newer = run(
-        env_for(gh, svc, ws, tmp_path / "newer", "5003", new_run(svc, "5003"), scope="changed", base_sha=edited),
+        env_for(
+            gh,
+            svc,
+            ws,
+            tmp_path / "newer",
+            "5003",
+            new_run(svc, "5003"),
+            scope="changed",
+            base_sha=edited,
+            max_retries="0",
+        ),
         tmp_path / "newer",
     )
-    assert newer.code == 0 and newer.outputs["updated"] == "1", newer.log
+    assert newer.code == 1 and newer.outputs["updated"] == "1" and newer.outputs["failed"] == "1", newer.log
+    gh.clear_faults()
     overtaken_body = gh.issue(x)["body"]  # type: ignore[index]
     assert "Edited again by a newer sync." in overtaken_body
 

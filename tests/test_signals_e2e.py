@@ -24,6 +24,7 @@ import pytest
 from batch_action.engine.journal import load_journal
 from batch_action.sync.render import read_marker
 from tests.fake_github import FakeGitHub
+from tests.replay_harness import LEASE_PATH
 from tests.sync_harness import ROOT, TOKEN, Workspace
 from tests.test_resilience_e2e import ITEMS, Sleeps, state, sync
 
@@ -103,7 +104,7 @@ def successful_writes(gh: FakeGitHub) -> list[tuple[str, str, str]]:
     return [
         (r.method, r.path, json.dumps(r.body, sort_keys=True))
         for r in gh.requests
-        if r.method != "GET" and r.status is not None and r.status < 300
+        if r.method != "GET" and r.status is not None and r.status < 300 and r.path != LEASE_PATH
     ]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from batch_action.sync.github_tracker import GitHubTracker
 from tests.fake_github import FakeGitHub
-from tests.sync_harness import TOKEN, Workspace, by_key, run_sync, writes
+from tests.sync_harness import TOKEN, Workspace, by_key, is_lease_write, run_sync, writes
 
 Factory = Callable[..., FakeGitHub]
 
@@ -173,7 +173,11 @@ def labels_by_key(gh: FakeGitHub) -> dict[str, set[str]]:
 
 
 def label_posts(gh: FakeGitHub) -> list[str]:
-    return sorted(r.body["name"] for r in gh.requests if (r.method, r.path) == ("POST", "/repos/octo/repo/labels"))
+    return sorted(
+        r.body["name"]
+        for r in gh.requests
+        if (r.method, r.path) == ("POST", "/repos/octo/repo/labels") and not is_lease_write(r)
+    )
 
 
 def test_epic_labels_are_made_by_github_on_first_use_with_no_request_each(
@@ -237,9 +241,11 @@ def test_labels_github_will_not_keep_fail_the_item_and_say_why(
     assert (result.outputs["failed"], result.outputs["skipped"]) == ("1", "8")
     assert len(by_key(gh)) == len(gh.issues())
     # Once the token may label issues, a re-run finds that issue (it has the sync label and the marker) and makes
-    # the rest: no second issue for the item. (Its epic label comes back with a replay of the failed run or the
-    # file's next change: the marker says the issue is up to date.)
+    # the rest: no second issue for the item, and its epic label is put on (its marker said "not confirmed").
     gh.clear_faults()
     again = run_sync(gh, ws.path, tmp_path / "again", max_concurrency="1")
     assert again.code == 0, again.log
     assert len(by_key(gh)) == len(gh.issues()) == 44
+    assert all(
+        any(n.startswith("epic:") for n in names) for key, names in labels_by_key(gh).items() if "prd:" not in key
+    )

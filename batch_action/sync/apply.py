@@ -191,7 +191,7 @@ class Applier:
         body = self._body(spec)
         issue = self.labels.write(spec.labels, lambda: self.tracker.create_issue(spec.title, body, spec.labels))
         self.registry.put(op.key, issue.number, issue.id)
-        self.labels.keep(issue, spec.labels)
+        self._keep_labels(issue, spec, body)
         if spec.closed:
             # Issues are created open; a done item is closed right after (one more write, done items only).
             self.tracker.update_issue(issue.number, IssueFields(state="closed", state_reason="completed"))
@@ -268,16 +268,27 @@ class Applier:
 
     def _write_fields(self, number: int, spec: IssueSpec) -> RemoteIssue:
         """One PATCH making the issue what the file says: title, body, labels (the whole set), state."""
+        body = self._body(spec)
         fields = IssueFields(
             title=spec.title,
-            body=self._body(spec),
+            body=body,
             labels=spec.labels,
             state=spec.state,
             state_reason="completed" if spec.closed else None,
         )
         issue = self.labels.write(spec.labels, lambda: self.tracker.update_issue(number, fields))
-        self.labels.keep(issue, spec.labels)
+        self._keep_labels(issue, spec, body)
         return issue
+
+    def _keep_labels(self, issue: RemoteIssue, spec: IssueSpec, body: str) -> None:
+        """`Labels.keep`; when GitHub will not keep them, the marker is rewritten to say the write was not
+        confirmed (one PATCH of the body), so the next run tries again instead of trusting the digest."""
+        try:
+            self.labels.keep(issue, spec.labels)
+        except JobError:
+            unconfirmed = body.replace(spec.marker(), spec.marker(confirmed=False))
+            self.tracker.update_issue(issue.number, IssueFields(body=unconfirmed))
+            raise
 
     def _find_by_marker(self, key: str) -> RemoteIssue | None:
         for issue in self.tracker.list_synced(SYNC_LABEL):

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from github import Auth, Github
@@ -26,7 +26,7 @@ from github.GithubException import GithubException
 from github.Requester import Requester
 
 from batch_action import __version__
-from batch_action.sync.tracker import IssueFields, RemoteIssue, Response, ResponseListener
+from batch_action.sync.tracker import IssueFields, RemoteIssue, RemoteLabel, Response, ResponseListener
 
 __all__ = ["GitHubTracker"]
 
@@ -119,6 +119,12 @@ def _remote_from_reply(data: object) -> RemoteIssue:
         html_url=str(data.get("html_url") or ""),
         **_link_summary(data),
     )
+
+
+def _label_from_reply(data: object) -> RemoteLabel:
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise GithubException(502, data, None, "the reply holds no label")
+    return RemoteLabel(data["name"], str(data.get("description") or ""))
 
 
 def _link_summary(raw: Mapping[str, object]) -> dict[str, int | None]:
@@ -300,13 +306,58 @@ class GitHubTracker:
     def list_labels(self) -> list[str]:
         return [str(label.get("name")) for label in self._pages(f"/repos/{self.repository}/labels")]
 
-    def create_label(self, name: str, color: str) -> bool:
+    def create_label(self, name: str, color: str, description: str = "") -> bool:
+        payload = {"name": name, "color": color.lstrip("#")}
+        if description:
+            payload["description"] = description
         with self._call():
             try:
-                self._post(f"/repos/{self.repository}/labels", {"name": name, "color": color.lstrip("#")})
+                self._post(f"/repos/{self.repository}/labels", payload)
             except GithubException as exc:
                 if exc.status == 422 and "already_exists" in _error_codes(exc):
                     return False  # another writer made it first: fine
+                raise
+        return True
+
+    def _label_path(self, name: str) -> str:
+        return f"/repos/{self.repository}/labels/{quote(name, safe='')}"
+
+    def get_label(self, name: str) -> RemoteLabel | None:
+        with self._call():
+            try:
+                _, data = self._requester().requestJsonAndCheck("GET", self._label_path(name), headers=dict(_ACCEPT))
+            except GithubException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+        return _label_from_reply(data)
+
+    def update_label(
+        self, name: str, *, new_name: str | None = None, description: str | None = None
+    ) -> RemoteLabel | None:
+        payload: dict[str, Any] = {}
+        if new_name is not None:
+            payload["new_name"] = new_name
+        if description is not None:
+            payload["description"] = description
+        with self._call():
+            try:
+                _, data = self._requester().requestJsonAndCheck(
+                    "PATCH", self._label_path(name), input=payload, headers=dict(_ACCEPT)
+                )
+            except GithubException as exc:
+                if exc.status == 404 or (exc.status == 422 and "already_exists" in _error_codes(exc)):
+                    return None
+                raise
+        return _label_from_reply(data)
+
+    def delete_label(self, name: str) -> bool:
+        with self._call():
+            try:
+                self._requester().requestJsonAndCheck("DELETE", self._label_path(name), headers=dict(_ACCEPT))
+            except GithubException as exc:
+                if exc.status == 404:
+                    return False
                 raise
         return True
 

@@ -6,8 +6,11 @@ Rules (README "How the sync decides"):
   state); a different links digest also re-links it. Equal digests mean no write at all, even when the issue was
   edited or closed by hand on GitHub: the file is the source of truth only when it changes.
 - A removed file closes its issue (`close-removed`); a renamed one keeps it.
-- Under `scope: changed` only changed items are compared, plus every item that has no issue yet (what an earlier
-  failed run left undone).
+- Whatever the scope, an item an earlier run left half done is finished: no issue yet, a marker whose digests
+  differ from the file (an update that never landed, labels the marker says were not confirmed), a parent or
+  blocked-by link the listing shows was never made, a done item never closed. Only the listing tells, so an item
+  that is complete costs no request. `scope: changed` differs from `all` in what it re-imposes on an unchanged
+  file: nothing a person chose (another parent, a reopened issue), and only the files git reports deleted close.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from batch_action.sync.render import STYLED_LABELS, IssueSpec
+from batch_action.sync.render import STYLED_LABELS, UNCONFIRMED_DIGEST, IssueSpec
 from batch_action.sync.tracker import RemoteIssue
 
 
@@ -149,24 +152,23 @@ def make_plan(
     for key in keys:
         spec = specs[key]
         remote = observed.issues.get(key)
-        in_scope = scope.changed is None or key in scope.changed or remote is None
-        if not in_scope:
-            out_of_scope.append(key)
-            outcome[key] = "out-of-scope"
-            continue
         if remote is None:
             creating.add(key)
             work.append((spec, None, False, False))
             continue
+        in_scope = scope.changed is None or key in scope.changed
         links_changed = observed.links.get(key) != spec.links_digest
         # The body shows parent and blockers as #N links, so a links change rewrites the body too.
         update = observed.digests.get(key) != spec.digest or links_changed or _never_closed(spec, remote)
-        relink = links_changed or _links_look_wrong(spec, remote, observed)
+        relink = links_changed or _links_look_wrong(spec, remote, observed, parent_moved_counts=in_scope)
         if update or relink:
             work.append((spec, remote, update, relink))
-        else:
+        elif in_scope:
             unchanged.append(key)
             outcome[key] = "unchanged"
+        else:
+            out_of_scope.append(key)
+            outcome[key] = "out-of-scope"
 
     # One job per styled label (kinds, sync label) an item about to be written uses: made in parallel, each item
     # waits only for its own, and one that exists costs no write (the listing is read once, by the first job).
@@ -233,6 +235,7 @@ def make_plan(
                     )
                 )
             continue
+        relink_id = f"{Action.RELINK}:{spec.key}"
         if update:
             ops.append(
                 Operation(
@@ -240,7 +243,9 @@ def make_plan(
                     Action.UPDATE,
                     spec.key,
                     spec.path,
-                    label_dep + ref_deps,
+                    # After the re-link: the marker's links digest is then written only once the links are made,
+                    # so a run killed in between leaves a marker the next run sees as not done.
+                    label_dep + ref_deps + ((relink_id,) if relink else ()),
                     number=remote.number,
                     reason=_update_reason(spec, remote, observed),
                     order=position(spec.key, Action.UPDATE),
@@ -250,13 +255,17 @@ def make_plan(
         if relink:
             ops.append(
                 Operation(
-                    f"{Action.RELINK}:{spec.key}",
+                    relink_id,
                     Action.RELINK,
                     spec.key,
                     spec.path,
-                    ((f"{Action.UPDATE}:{spec.key}",) if update else ()) + ref_deps,
+                    ref_deps,
                     number=remote.number,
-                    reason="parent or depends_on changed" if update else "the listing shows a missing link",
+                    reason=(
+                        "parent or depends_on changed"
+                        if observed.links.get(spec.key) != spec.links_digest
+                        else "the listing shows a missing link"
+                    ),
                     order=position(spec.key, Action.RELINK),
                 )
             )
@@ -295,20 +304,26 @@ def _update_reason(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> 
     digest = observed.digests.get(spec.key)
     if not digest:
         return "adopt an existing issue"
+    if digest == UNCONFIRMED_DIGEST:
+        return "finish: GitHub had left labels off the issue"
     if digest == spec.digest and observed.links.get(spec.key) == spec.links_digest:
         return "finish closing: the run that created the issue stopped before closing it"
     return "file changed"
 
 
-def _links_look_wrong(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> bool:
+def _links_look_wrong(spec: IssueSpec, remote: RemoteIssue, observed: Observed, *, parent_moved_counts: bool) -> bool:
     """What the listing says about links, when it says anything, against what the files state.
 
-    This is how a plain re-run notices a link that an interrupted run never made, without a request per issue.
+    This is how a plain re-run notices a link that an interrupted run never made, without a request per issue:
+    no parent at all, or fewer blocked-by links than the file names. A parent other than the file's counts only
+    when `parent_moved_counts` (the file is in scope): for an unchanged file it may be a person's choice.
     """
     if remote.blocked_by_total is None:
         return False  # the API told us nothing about links
     if spec.parent:
+        if remote.parent_number is None:
+            return True
         parent = observed.issues.get(spec.parent)
-        if parent is not None and parent.number != remote.parent_number:
+        if parent_moved_counts and parent is not None and parent.number != remote.parent_number:
             return True
     return remote.blocked_by_total < len(spec.blockers)

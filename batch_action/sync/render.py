@@ -31,6 +31,9 @@ LABEL_COLOURS = {"prd": "5e35b1", "epic": "1e88e5", "task": "757575", SYNC_LABEL
 STYLED_LABELS = frozenset(LABEL_COLOURS)  # made before use, in these colours; others are made by GitHub on first use
 _EPIC_LABEL_COLOUR = "bfdadc"
 _EXTRA_LABEL_COLOUR = "ededed"
+# The content digest of a marker whose write GitHub did not fully take (it left labels off the issue): it equals
+# no file's digest, so the next run writes the issue again, whatever its scope, instead of trusting the marker.
+UNCONFIRMED_DIGEST = "0" * 16
 _BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters; leave room for the metadata and marker
 
 
@@ -63,8 +66,9 @@ class IssueSpec:
     def state(self) -> str:
         return "closed" if self.closed else "open"
 
-    def marker(self) -> str:
-        return f"<!-- issue-sync:v1 key={marker_key(self.key)} digest={self.digest} links={self.links_digest} -->"
+    def marker(self, *, confirmed: bool = True) -> str:
+        digest = self.digest if confirmed else UNCONFIRMED_DIGEST
+        return f"<!-- issue-sync:v1 key={marker_key(self.key)} digest={digest} links={self.links_digest} -->"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,12 @@ class RemoteIssue:
     blocked_by_total: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteLabel:
+    name: str
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class IssueFields:
     """What the sync writes to an issue. `None` means: leave as it is."""
@@ -71,8 +77,23 @@ class IssueTracker(Protocol):
         """The names of the repository's labels (paginated)."""
         ...
 
-    def create_label(self, name: str, color: str) -> bool:
-        """One POST; False when the label already exists (someone made it meanwhile)."""
+    def create_label(self, name: str, color: str, description: str = "") -> bool:
+        """One POST; False when the label already exists (someone made it meanwhile). Atomic: of two runs
+        creating the same name, exactly one gets True."""
+        ...
+
+    def get_label(self, name: str) -> RemoteLabel | None:
+        """One label by name, or None when the repository has none of that name."""
+        ...
+
+    def update_label(
+        self, name: str, *, new_name: str | None = None, description: str | None = None
+    ) -> RemoteLabel | None:
+        """One PATCH; the label as it is afterwards, or None when no label has `name` or `new_name` is taken."""
+        ...
+
+    def delete_label(self, name: str) -> bool:
+        """One DELETE; False when no label has that name."""
         ...
 
     def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:

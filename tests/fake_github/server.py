@@ -61,6 +61,8 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", _REPO + "/labels", "_list_labels"),
         ("POST", _REPO + "/labels", "_create_label"),
         ("GET", _REPO + "/labels/([^/]+)", "_get_label"),
+        ("PATCH", _REPO + "/labels/([^/]+)", "_update_label"),
+        ("DELETE", _REPO + "/labels/([^/]+)", "_delete_label"),
         ("POST", _ISSUE + "/labels", "_add_labels"),
         ("GET", _ISSUE + "/sub_issues", "_list_sub_issues"),
         ("POST", _ISSUE + "/sub_issues", "_add_sub_issue"),
@@ -399,10 +401,15 @@ class FakeGitHub:
             self._ensure_label(repo, name)  # a seeded issue has its labels, whatever `unknown_labels` says
         return names
 
-    def seed_label(self, name: str, color: str = "ededed", repo: str = "octo/repo") -> dict[str, Any]:
+    def seed_label(
+        self, name: str, color: str = "ededed", repo: str = "octo/repo", description: str | None = None
+    ) -> dict[str, Any]:
         with self._lock:
             r = self._repo(repo)
-            return self._label_json(r, self._ensure_label(r, name, color))
+            label = self._ensure_label(r, name, color)
+            if description is not None:
+                label["description"] = description
+            return self._label_json(r, label)
 
     def issues(self, repo: str = "octo/repo") -> list[dict[str, Any]]:
         """Current issues (pull requests excluded) as GitHub JSON, by number."""
@@ -952,6 +959,42 @@ class FakeGitHub:
     def _get_label(self, repo: _Repo, name: str, **_: Any) -> _Reply:
         label = repo.labels.get(name.lower())
         return _not_found() if label is None else _Reply(200, self._label_json(repo, label))
+
+    def _update_label(self, repo: _Repo, name: str, *, body: Any, **_: Any) -> _Reply:
+        label = repo.labels.get(name.lower())
+        if label is None:
+            return _not_found()
+        if not isinstance(body, dict):
+            body = {}
+        new_name = body.get("new_name")
+        if new_name is not None:
+            if not isinstance(new_name, str) or not new_name or len(new_name) > 50:
+                return _validation("Label", "name", "invalid")
+            if new_name.lower() != name.lower() and new_name.lower() in repo.labels:
+                return _validation("Label", "name", "already_exists")
+            del repo.labels[name.lower()]
+            label["name"] = new_name
+            repo.labels[new_name.lower()] = label
+            for issue in repo.issues.values():  # issues keep their label under its new name
+                issue.labels = [new_name if n.lower() == name.lower() else n for n in issue.labels]
+        if "description" in body:
+            description = body["description"]
+            if description is not None and (not isinstance(description, str) or len(description) > 100):
+                return _validation("Label", "description", "invalid")
+            label["description"] = description
+        if "color" in body:
+            color = str(body["color"]).lstrip("#")
+            if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+                return _validation("Label", "color", "invalid")
+            label["color"] = color.lower()
+        return _Reply(200, self._label_json(repo, label))
+
+    def _delete_label(self, repo: _Repo, name: str, **_: Any) -> _Reply:
+        if repo.labels.pop(name.lower(), None) is None:
+            return _not_found()
+        for issue in repo.issues.values():
+            issue.labels = [n for n in issue.labels if n.lower() != name.lower()]
+        return _Reply(204, "")
 
     # sub-issues
 
