@@ -39,6 +39,7 @@ from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.apply import Applier, IssueRegistry
+from batch_action.sync.github_failures import classify_github
 from batch_action.sync.observe import Observation, observe
 from batch_action.sync.plan import Action, Observed, Operation, Plan, Scope, make_plan
 from batch_action.sync.render import IssueSpec, build_specs, source_url
@@ -112,6 +113,7 @@ class ReadRetries:
         timebase = SkippingClock(sleep) if sleep is not None else None
         self.policy = RetryPolicy(
             RetrySettings(max_retries=settings.max_retries),
+            classifier=classify_github,
             clock=timebase.time if timebase else time.time,
             sleep=timebase.sleep if timebase else self._wait,
         )
@@ -462,6 +464,7 @@ def make_engine(
             stop_on_error=settings.stop_on_error,
             deadline=deadline,
         ),
+        classifier=classify_github,
         # x-ratelimit-reset is wall-clock epoch seconds. A scaled test sleep needs a clock that keeps up with it.
         clock=timebase.time if timebase else time.time,
         sleep=timebase.sleep if timebase else None,

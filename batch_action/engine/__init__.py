@@ -1,11 +1,13 @@
 """A generic batch engine: runs a graph of API operations with bounded concurrency, classified retries
 (tenacity), a rate-limit governor, a circuit breaker, a JSON-lines journal and graceful stop.
 
-It knows nothing about documents or issues: callers give it `Job`s and an `execute(job, attempt)` callable.
+It knows nothing about documents or issues: callers give it `Job`s, an `execute(job, attempt)` callable and a
+`Classifier` for what that callable raises. It imports only the standard library and tenacity
+(tests/test_engine_imports.py).
 """
 
 from .breaker import BreakerState, CircuitBreaker, Permit
-from .failures import LIMIT_CLASSES, RETRYABLE_CLASSES, Failure, FailureClass, JobError, classify
+from .failures import LIMIT_CLASSES, RETRYABLE_CLASSES, Classifier, Failure, FailureClass, JobError, classify_standard
 from .governor import Bucket, Governor, GovernorSettings, GovernorSnapshot, WaitReason, is_limit_wait
 from .journal import Journal, JournalFailure, JournalState, Unfinished, load_journal
 from .policy import (
@@ -42,6 +44,7 @@ __all__ = [
     "Bucket",
     "CheckpointCallback",
     "CircuitBreaker",
+    "Classifier",
     "Engine",
     "EngineSettings",
     "Execute",
@@ -71,7 +74,7 @@ __all__ = [
     "StopReason",
     "Unfinished",
     "WaitReason",
-    "classify",
+    "classify_standard",
     "format_duration",
     "is_limit_wait",
     "load_journal",

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import tenacity
 
-from .failures import LIMIT_CLASSES, Failure, FailureClass, classify
+from .failures import LIMIT_CLASSES, Classifier, Failure, FailureClass
 
 T = TypeVar("T")
 
@@ -126,10 +126,10 @@ class RetryPolicy:
         self,
         settings: RetrySettings | None = None,
         *,
+        classifier: Classifier,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
-        classifier: Callable[..., Failure] = classify,
     ) -> None:
         self.settings = settings or RetrySettings()
         self._clock = clock

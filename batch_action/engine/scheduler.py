@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from .breaker import BreakerState, CircuitBreaker
-from .failures import LIMIT_CLASSES, Failure, FailureClass
+from .failures import LIMIT_CLASSES, Classifier, Failure, FailureClass
 from .governor import Governor, GovernorSettings, HasHeaders, WaitReason, is_limit_wait
 from .journal import Journal
 from .policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, StopReason
@@ -204,6 +204,7 @@ class Engine:
         self,
         settings: EngineSettings | None = None,
         *,
+        classifier: Classifier,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] = _random.random,
@@ -215,6 +216,7 @@ class Engine:
         poll_interval: float = 0.2,
     ) -> None:
         self.settings = s = settings or EngineSettings()
+        self.classifier = classifier
         self._clock = clock
         self._sleep_fn = sleep
         self._random = random
@@ -281,6 +283,7 @@ class _Run:
         )
         self.policy = RetryPolicy(
             replace(s.retry, max_retries=s.max_retries, max_limit_wait=s.max_limit_wait),
+            classifier=engine.classifier,
             clock=engine._clock,
             sleep=engine.sleep,
             random=engine._random,
