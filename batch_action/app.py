@@ -24,7 +24,7 @@ from batch_action.checkpoint import JOURNAL_FILE, STATE_FILE, SUMMARY_FILE, Stor
 from batch_action.discovery import ChangeSet, discover_changes
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.journal import Journal
-from batch_action.engine.policy import GaveUp, RetryPolicy, RetrySettings
+from batch_action.engine.policy import GaveUp, RetrySettings, standard_retrier
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Document, Problem, Severity, Skipped
@@ -111,7 +111,7 @@ class ReadRetries:
     ) -> None:
         self._stop = stop_event or threading.Event()
         timebase = SkippingClock(sleep) if sleep is not None else None
-        self.policy = RetryPolicy(
+        self.retrier = standard_retrier(
             RetrySettings(max_retries=settings.max_retries),
             classifier=classify_github,
             clock=timebase.time if timebase else time.time,
@@ -122,7 +122,7 @@ class ReadRetries:
         self._stop.wait(seconds)  # a real wait ends early on a signal, as the engine's do
 
     def __call__(self, read: Callable[[], Observation]) -> Observation:
-        return self.policy.call(lambda _attempt: read(), writes=False, halted=self._stop.is_set)
+        return self.retrier.call(lambda _attempt: read(), writes=False, halted=self._stop.is_set)
 
 
 def prepare(

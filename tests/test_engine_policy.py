@@ -1,4 +1,4 @@
-"""The tenacity-based retry policy: exact backoff per class, server-dictated waits, bounds. No sleeping."""
+"""The tenacity-based retrier: exact backoff per class, server-dictated waits, bounds, composed stops. No sleeping."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from collections.abc import Callable
 import pytest
 
 from batch_action.engine.failures import FailureClass
-from batch_action.engine.policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, StopReason
+from batch_action.engine.policy import (
+    Attempt,
+    GaveUp,
+    Retrier,
+    RetryNotice,
+    RetrySettings,
+    StopReason,
+    standard_retrier,
+)
+from batch_action.engine.stops import FirstStop, stop_after_retries, stop_limit_wait_over, stop_past_deadline
+from batch_action.engine.waits import wait_by_class
 from tests.engine_faults import (
     Fault,
     classify_faults,
@@ -35,13 +45,14 @@ class FakeClock:
         self.now += float(seconds)
 
 
-def policy(clock: FakeClock, *, r: float = 0.0, **settings: object) -> RetryPolicy:
-    return RetryPolicy(
+def policy(clock: FakeClock, *, r: float = 0.0, deadline: float | None = None, **settings: object) -> Retrier:
+    return standard_retrier(
         RetrySettings(**settings),  # type: ignore[arg-type]
         classifier=classify_faults,
         clock=clock,
         sleep=clock.sleep,
         random=lambda: r,
+        deadline=deadline,
     )
 
 
@@ -148,7 +159,7 @@ def test_primary_limit_past_the_deadline_stops_the_run() -> None:
     clock = FakeClock()
     fn, _ = failing([primary_limit(NOW + 300)])
     with pytest.raises(GaveUp) as info:
-        policy(clock).call(fn, writes=False, deadline=NOW + 120)
+        policy(clock, deadline=NOW + 120).call(fn, writes=False)
     assert clock.sleeps == []
     assert info.value.stop_run is StopReason.DEADLINE
 
@@ -157,7 +168,7 @@ def test_ordinary_backoff_past_the_deadline_gives_up_the_job_only() -> None:
     clock = FakeClock()
     fn, _ = failing([server_error(), server_error()])
     with pytest.raises(GaveUp) as info:
-        policy(clock).call(fn, writes=False, deadline=NOW + 3)
+        policy(clock, deadline=NOW + 3).call(fn, writes=False)
     assert clock.sleeps == [2]
     assert info.value.reason == "deadline" and info.value.stop_run is None
 
@@ -252,7 +263,7 @@ def test_halt_during_a_sleep_means_no_new_attempt() -> None:
         stop["now"] = True  # the signal arrives while we sleep
 
     fn, seen = failing([server_error(), server_error()])
-    p = RetryPolicy(RetrySettings(), classifier=classify_faults, clock=clock, sleep=sleep, random=lambda: 0.0)
+    p = standard_retrier(RetrySettings(), classifier=classify_faults, clock=clock, sleep=sleep, random=lambda: 0.0)
     with pytest.raises(GaveUp) as info:
         p.call(fn, writes=False, halted=lambda: stop["now"])
     assert len(seen) == 1 and clock.sleeps == [2]
@@ -274,7 +285,34 @@ def test_before_attempt_exception_propagates_unchanged() -> None:
 
 
 def test_delay_is_pure_given_random() -> None:
-    clock = FakeClock()
-    p = policy(clock)
+    wait = wait_by_class(clock=FakeClock(), random=lambda: 0.0)
     f = classify_faults(server_error(), writes=False, now=NOW)
-    assert [p.delay(f, n, NOW) for n in (1, 2, 3, 10)] == [2, 4, 8, 60]
+    assert [wait.delay(f, n, NOW) for n in (1, 2, 3, 10)] == [2, 4, 8, 60]
+
+
+def test_stops_compose_in_order_and_the_first_that_fires_names_the_reason() -> None:
+    clock = FakeClock()
+    stop = stop_after_retries(1) | stop_limit_wait_over(100) | stop_past_deadline(NOW + 30, clock)
+    assert isinstance(stop, FirstStop)
+    assert [s.reason for s in stop.named] == ["max-retries", "limit-wait", "deadline"]
+    retrier = Retrier(classify_faults, stop=stop, wait=lambda state: 50.0, sleep=clock.sleep, clock=clock)
+    fn, seen = failing([secondary_limit(), secondary_limit()])
+    with pytest.raises(GaveUp) as info:
+        retrier.call(fn, writes=True)
+    # a 50 s wait: under the limit-wait bound, but past the deadline, and a limit's: the run stops
+    assert len(seen) == 1 and clock.sleeps == []
+    assert info.value.reason == "deadline" and info.value.stop_run is StopReason.DEADLINE
+
+
+def test_exceptions_outside_retry_on_pass_unchanged() -> None:
+    class Typed(Exception):
+        pass
+
+    clock = FakeClock()
+    retrier = Retrier(
+        classify_faults, stop=stop_after_retries(3), wait=lambda state: 1.0, sleep=clock.sleep, retry_on=(Fault,)
+    )
+    fn, seen = failing([server_error(), Typed("no")])
+    with pytest.raises(Typed):
+        retrier.call(fn)
+    assert len(seen) == 2 and clock.sleeps == [1.0]

@@ -10,16 +10,7 @@ from .breaker import BreakerState, CircuitBreaker, Permit
 from .failures import LIMIT_CLASSES, RETRYABLE_CLASSES, Classifier, Failure, FailureClass, JobError, classify_standard
 from .governor import Bucket, Governor, GovernorSettings, GovernorSnapshot, WaitReason, is_limit_wait
 from .journal import Journal, JournalFailure, JournalState, Unfinished, load_journal
-from .policy import (
-    DEFAULT_BACKOFF,
-    Attempt,
-    Backoff,
-    GaveUp,
-    RetryNotice,
-    RetryPolicy,
-    RetrySettings,
-    StopReason,
-)
+from .policy import Attempt, GaveUp, Retrier, RetryNotice, RetrySettings, standard_retrier
 from .progress import ProgressReporter, ProgressSink, ProgressSnapshot, format_duration
 from .scheduler import (
     CheckpointCallback,
@@ -33,6 +24,8 @@ from .scheduler import (
     Schedulable,
     SkippingClock,
 )
+from .stops import FirstStop, Stop, StopReason, stop_after_retries, stop_limit_wait_over, stop_past_deadline
+from .waits import DEFAULT_BACKOFF, Backoff, wait_by_class
 
 __all__ = [
     "DEFAULT_BACKOFF",
@@ -50,6 +43,7 @@ __all__ = [
     "Execute",
     "Failure",
     "FailureClass",
+    "FirstStop",
     "GaveUp",
     "Governor",
     "GovernorSettings",
@@ -65,12 +59,13 @@ __all__ = [
     "ProgressReporter",
     "ProgressSink",
     "ProgressSnapshot",
+    "Retrier",
     "RetryNotice",
-    "RetryPolicy",
     "RetrySettings",
     "RunResult",
     "Schedulable",
     "SkippingClock",
+    "Stop",
     "StopReason",
     "Unfinished",
     "WaitReason",
@@ -78,4 +73,9 @@ __all__ = [
     "format_duration",
     "is_limit_wait",
     "load_journal",
+    "standard_retrier",
+    "stop_after_retries",
+    "stop_limit_wait_over",
+    "stop_past_deadline",
+    "wait_by_class",
 ]

@@ -29,8 +29,9 @@ from .breaker import BreakerState, CircuitBreaker
 from .failures import LIMIT_CLASSES, Classifier, Failure, FailureClass
 from .governor import Governor, GovernorSettings, HasHeaders, WaitReason, is_limit_wait
 from .journal import Journal
-from .policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, StopReason
+from .policy import Attempt, GaveUp, RetryNotice, RetrySettings, standard_retrier
 from .progress import ProgressReporter, ProgressSink, ProgressSnapshot
+from .stops import StopReason
 
 
 class Schedulable(Protocol):
@@ -281,12 +282,13 @@ class _Run:
             max_failed_probes=s.breaker_max_probes,
             clock=engine._clock,
         )
-        self.policy = RetryPolicy(
+        self.retrier = standard_retrier(
             replace(s.retry, max_retries=s.max_retries, max_limit_wait=s.max_limit_wait),
             classifier=engine.classifier,
             clock=engine._clock,
             sleep=engine.sleep,
             random=engine._random,
+            deadline=s.deadline,
         )
         self.stats = _Stats()
         self.lock = threading.Lock()
@@ -522,14 +524,13 @@ class _Run:
                 )
 
         try:
-            value = self.policy.call(
+            value = self.retrier.call(
                 lambda attempt: self.execute(job, attempt),
                 writes=job.writes,
+                halted=self.halted,
                 before_attempt=before_attempt,
                 after_attempt=after_attempt,
                 before_sleep=before_sleep,
-                halted=self.halted,
-                deadline=self.s.deadline,
             )
         except GaveUp as g:
             if g.stop_run is not None:
