@@ -7,23 +7,15 @@ It knows nothing about documents or issues: callers give it `Job`s, an `execute(
 """
 
 from .breaker import BreakerState, CircuitBreaker, Permit
+from .checkpoints import CheckpointCallback
 from .failures import LIMIT_CLASSES, RETRYABLE_CLASSES, Classifier, Failure, FailureClass, JobError, classify_standard
 from .governor import Bucket, Governor, GovernorSettings, GovernorSnapshot, WaitReason, is_limit_wait
+from .graph import Schedulable
 from .journal import Journal, JournalFailure, JournalState, Unfinished, load_journal
 from .policy import Attempt, GaveUp, Retrier, RetryNotice, RetrySettings, standard_retrier
 from .progress import ProgressReporter, ProgressSink, ProgressSnapshot, format_duration
-from .scheduler import (
-    CheckpointCallback,
-    Engine,
-    EngineSettings,
-    Execute,
-    Job,
-    JobOutcome,
-    JobStatus,
-    RunResult,
-    Schedulable,
-    SkippingClock,
-)
+from .result import JobOutcome, JobStatus, RunResult
+from .scheduler import Engine, EngineSettings, Execute, Job, SkippingClock
 from .stops import FirstStop, Stop, StopReason, stop_after_retries, stop_limit_wait_over, stop_past_deadline
 from .waits import DEFAULT_BACKOFF, Backoff, wait_by_class
 
