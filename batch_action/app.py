@@ -24,7 +24,7 @@ from batch_action.checkpoint import JOURNAL_FILE, STATE_FILE, SUMMARY_FILE, Stor
 from batch_action.discovery import ChangeSet, discover_changes
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.journal import Journal
-from batch_action.engine.policy import GaveUp, RetryPolicy, RetrySettings, StopReason
+from batch_action.engine.policy import GaveUp, RetrySettings, StopReason, standard_retrier
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Document, Problem, Severity, Skipped
@@ -39,6 +39,7 @@ from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.apply import Applier, IssueRegistry
+from batch_action.sync.github_failures import classify_github
 from batch_action.sync.lease import Lease
 from batch_action.sync.observe import Observation, observe
 from batch_action.sync.plan import Action, Observed, Operation, Plan, Scope, make_plan
@@ -112,8 +113,9 @@ class ReadRetries:
     ) -> None:
         self._stop = stop_event or threading.Event()
         timebase = SkippingClock(sleep) if sleep is not None else None
-        self.policy = RetryPolicy(
+        self.retrier = standard_retrier(
             RetrySettings(max_retries=settings.max_retries),
+            classifier=classify_github,
             clock=timebase.time if timebase else time.time,
             sleep=timebase.sleep if timebase else self._wait,
         )
@@ -122,7 +124,7 @@ class ReadRetries:
         self._stop.wait(seconds)  # a real wait ends early on a signal, as the engine's do
 
     def __call__(self, read: Callable[[], T], *, writes: bool = False) -> T:
-        return self.policy.call(lambda _attempt: read(), writes=writes, halted=self._stop.is_set)
+        return self.retrier.call(lambda _attempt: read(), writes=writes, halted=self._stop.is_set)
 
 
 def prepare(
@@ -560,6 +562,7 @@ def make_engine(
             stop_on_error=settings.stop_on_error,
             deadline=deadline,
         ),
+        classifier=classify_github,
         # x-ratelimit-reset is wall-clock epoch seconds. A scaled test sleep needs a clock that keeps up with it.
         clock=timebase.time if timebase else time.time,
         sleep=timebase.sleep if timebase else None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from batch_action.engine import Engine, EngineSettings, Job, Journal, load_journal
 from batch_action.engine.policy import Attempt
+from tests.engine_faults import classify_faults
 
 
 def _finished_at_checkpoints(tmp_path: Path, jobs: int, every: int) -> list[int]:
@@ -23,7 +24,12 @@ def _finished_at_checkpoints(tmp_path: Path, jobs: int, every: int) -> list[int]
     def execute(job: Job, attempt: Attempt) -> object:
         return None
 
-    engine = Engine(EngineSettings(max_concurrency=1, checkpoint_every=every), journal=journal, on_checkpoint=note)
+    engine = Engine(
+        EngineSettings(max_concurrency=1, checkpoint_every=every),
+        classifier=classify_faults,
+        journal=journal,
+        on_checkpoint=note,
+    )
     result = engine.run([Job(f"j{i:05d}") for i in range(jobs)], execute)
     journal.close()
     assert result.counts["succeeded"] == jobs

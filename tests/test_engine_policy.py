@@ -1,19 +1,35 @@
-"""The tenacity-based retry policy: exact backoff per class, server-dictated waits, bounds. No sleeping."""
+"""The tenacity-based retrier: exact backoff per class, server-dictated waits, bounds, composed stops. No sleeping."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-import requests
-from github import GithubException
-from github.GithubException import RateLimitExceededException
 
 from batch_action.engine.failures import FailureClass
-from batch_action.engine.policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, StopReason
+from batch_action.engine.policy import (
+    Attempt,
+    GaveUp,
+    Retrier,
+    RetryNotice,
+    RetrySettings,
+    StopReason,
+    standard_retrier,
+)
+from batch_action.engine.stops import FirstStop, stop_after_retries, stop_limit_wait_over, stop_past_deadline
+from batch_action.engine.waits import wait_by_class
+from tests.engine_faults import (
+    Fault,
+    classify_faults,
+    connection_error,
+    not_found,
+    primary_limit,
+    read_timeout,
+    secondary_limit,
+    server_error,
+)
 
 NOW = 1_700_000_000.0
-SECONDARY_MSG = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 
 
 class FakeClock:
@@ -29,8 +45,15 @@ class FakeClock:
         self.now += float(seconds)
 
 
-def policy(clock: FakeClock, *, r: float = 0.0, **settings: object) -> RetryPolicy:
-    return RetryPolicy(RetrySettings(**settings), clock=clock, sleep=clock.sleep, random=lambda: r)  # type: ignore[arg-type]
+def policy(clock: FakeClock, *, r: float = 0.0, deadline: float | None = None, **settings: object) -> Retrier:
+    return standard_retrier(
+        RetrySettings(**settings),  # type: ignore[arg-type]
+        classifier=classify_faults,
+        clock=clock,
+        sleep=clock.sleep,
+        random=lambda: r,
+        deadline=deadline,
+    )
 
 
 def failing(errors: list[BaseException], result: object = "ok") -> tuple[Callable[[Attempt], object], list[Attempt]]:
@@ -44,18 +67,6 @@ def failing(errors: list[BaseException], result: object = "ok") -> tuple[Callabl
         return result
 
     return fn, seen
-
-
-def server_error(status: int = 502) -> GithubException:
-    return GithubException(status, {"message": "Server Error"}, {}, "Server Error")
-
-
-def conn_error() -> requests.ConnectionError:
-    return requests.ConnectionError("Connection aborted.")
-
-
-def secondary(headers: dict[str, str] | None = None) -> RateLimitExceededException:
-    return RateLimitExceededException(403, {"message": SECONDARY_MSG}, headers or {})
 
 
 def test_server_backoff_sequence_exact() -> None:
@@ -78,7 +89,7 @@ def test_server_backoff_with_deterministic_jitter_and_cap() -> None:
 
 @pytest.mark.parametrize(
     "make",
-    [conn_error, lambda: requests.exceptions.ReadTimeout("read timed out")],
+    [connection_error, read_timeout],
     ids=["connection", "timeout"],
 )
 def test_connection_and_timeout_backoff_exact(make: Callable[[], BaseException]) -> None:
@@ -90,7 +101,7 @@ def test_connection_and_timeout_backoff_exact(make: Callable[[], BaseException])
 
 def test_too_many_without_retry_after_backoff_exact() -> None:
     clock = FakeClock()
-    err = GithubException(429, {"message": "Too Many Requests"}, {}, "Too Many Requests")
+    err = Fault(FailureClass.TOO_MANY, 429, "Too Many Requests")
     fn, _ = failing([err] * 6)
     policy(clock, max_retries=6).call(fn, writes=True)
     assert clock.sleeps == [5, 10, 20, 40, 80, 120]
@@ -98,7 +109,7 @@ def test_too_many_without_retry_after_backoff_exact() -> None:
 
 def test_too_many_honours_retry_after() -> None:
     clock = FakeClock()
-    err = GithubException(429, {"message": "Too Many Requests"}, {"retry-after": "7"}, "Too Many Requests")
+    err = Fault(FailureClass.TOO_MANY, 429, "Too Many Requests", retry_after=7)
     fn, _ = failing([err, err])
     policy(clock).call(fn, writes=True)
     assert clock.sleeps == [7, 7]
@@ -106,38 +117,35 @@ def test_too_many_honours_retry_after() -> None:
 
 def test_secondary_retry_after_honoured_with_limit_jitter() -> None:
     clock = FakeClock()
-    fn, _ = failing([secondary({"retry-after": "60"})])
+    fn, _ = failing([secondary_limit(60)])
     policy(clock, r=0.5, limit_jitter=1.0).call(fn, writes=True)
     assert clock.sleeps == [60.5]
 
 
 def test_secondary_remaining_zero_waits_for_reset() -> None:
     clock = FakeClock()
-    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 100)}
-    fn, _ = failing([secondary(headers)])
+    fn, _ = failing([secondary_limit(reset_at=NOW + 100, remaining=0)])
     policy(clock).call(fn, writes=True)
     assert clock.sleeps == [101]  # reset + 1 s margin
 
 
 def test_secondary_without_headers_waits_a_minute_then_exponential() -> None:
     clock = FakeClock()
-    fn, _ = failing([secondary() for _ in range(5)])
+    fn, _ = failing([secondary_limit() for _ in range(5)])
     policy(clock, max_retries=5, max_limit_wait=900).call(fn, writes=True)
     assert clock.sleeps == [60, 120, 240, 480, 600]
 
 
 def test_primary_limit_waits_until_reset_plus_one() -> None:
     clock = FakeClock()
-    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 300)}
-    fn, _ = failing([RateLimitExceededException(403, {"message": "API rate limit exceeded"}, headers)])
+    fn, _ = failing([primary_limit(NOW + 300)])
     policy(clock).call(fn, writes=False)
     assert clock.sleeps == [301]
 
 
 def test_primary_limit_too_far_stops_the_run_instead_of_sleeping() -> None:
     clock = FakeClock()
-    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 3600)}
-    fn, seen = failing([RateLimitExceededException(403, {"message": "API rate limit exceeded"}, headers)])
+    fn, seen = failing([primary_limit(NOW + 3600)])
     with pytest.raises(GaveUp) as info:
         policy(clock, max_limit_wait=900).call(fn, writes=False)
     assert clock.sleeps == []
@@ -149,10 +157,9 @@ def test_primary_limit_too_far_stops_the_run_instead_of_sleeping() -> None:
 
 def test_primary_limit_past_the_deadline_stops_the_run() -> None:
     clock = FakeClock()
-    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 300)}
-    fn, _ = failing([RateLimitExceededException(403, {"message": "API rate limit exceeded"}, headers)])
+    fn, _ = failing([primary_limit(NOW + 300)])
     with pytest.raises(GaveUp) as info:
-        policy(clock).call(fn, writes=False, deadline=NOW + 120)
+        policy(clock, deadline=NOW + 120).call(fn, writes=False)
     assert clock.sleeps == []
     assert info.value.stop_run is StopReason.DEADLINE
 
@@ -161,7 +168,7 @@ def test_ordinary_backoff_past_the_deadline_gives_up_the_job_only() -> None:
     clock = FakeClock()
     fn, _ = failing([server_error(), server_error()])
     with pytest.raises(GaveUp) as info:
-        policy(clock).call(fn, writes=False, deadline=NOW + 3)
+        policy(clock, deadline=NOW + 3).call(fn, writes=False)
     assert clock.sleeps == [2]
     assert info.value.reason == "deadline" and info.value.stop_run is None
 
@@ -187,9 +194,9 @@ def test_max_retries_zero_means_one_attempt() -> None:
 @pytest.mark.parametrize(
     ("exc", "cls"),
     [
-        (GithubException(404, {"message": "Not Found"}, {}), FailureClass.ITEM),
-        (GithubException(422, {"message": "Validation Failed"}, {}), FailureClass.ITEM),
-        (GithubException(401, {"message": "Bad credentials"}, {}), FailureClass.AUTH),
+        (not_found(), FailureClass.ITEM),
+        (Fault(FailureClass.ITEM, 422, "Validation Failed"), FailureClass.ITEM),
+        (Fault(FailureClass.AUTH, 401, "Bad credentials"), FailureClass.AUTH),
         (ValueError("bad"), FailureClass.BUG),
     ],
 )
@@ -206,14 +213,14 @@ def test_non_retryable_classes_are_not_retried(exc: BaseException, cls: FailureC
 
 def test_each_class_counts_its_own_backoff() -> None:
     clock = FakeClock()
-    fn, _ = failing([server_error(), conn_error(), server_error(), conn_error()])
+    fn, _ = failing([server_error(), connection_error(), server_error(), connection_error()])
     policy(clock).call(fn, writes=False)
     assert clock.sleeps == [2, 1, 4, 2]
 
 
 def test_outcome_unknown_reaches_the_next_attempt() -> None:
     clock = FakeClock()
-    fn, seen = failing([requests.exceptions.ReadTimeout("read timed out")], result={"number": 12})
+    fn, seen = failing([read_timeout()], result={"number": 12})
     assert policy(clock).call(fn, writes=True) == {"number": 12}
     assert seen[1].previous is not None
     assert seen[1].previous.outcome_unknown and seen[1].previous.cls is FailureClass.TIMEOUT
@@ -256,7 +263,7 @@ def test_halt_during_a_sleep_means_no_new_attempt() -> None:
         stop["now"] = True  # the signal arrives while we sleep
 
     fn, seen = failing([server_error(), server_error()])
-    p = RetryPolicy(RetrySettings(), clock=clock, sleep=sleep, random=lambda: 0.0)
+    p = standard_retrier(RetrySettings(), classifier=classify_faults, clock=clock, sleep=sleep, random=lambda: 0.0)
     with pytest.raises(GaveUp) as info:
         p.call(fn, writes=False, halted=lambda: stop["now"])
     assert len(seen) == 1 and clock.sleeps == [2]
@@ -278,9 +285,34 @@ def test_before_attempt_exception_propagates_unchanged() -> None:
 
 
 def test_delay_is_pure_given_random() -> None:
-    clock = FakeClock()
-    p = policy(clock)
-    from batch_action.engine.failures import classify
+    wait = wait_by_class(clock=FakeClock(), random=lambda: 0.0)
+    f = classify_faults(server_error(), writes=False, now=NOW)
+    assert [wait.delay(f, n, NOW) for n in (1, 2, 3, 10)] == [2, 4, 8, 60]
 
-    f = classify(server_error(), writes=False, now=NOW)
-    assert [p.delay(f, n, NOW) for n in (1, 2, 3, 10)] == [2, 4, 8, 60]
+
+def test_stops_compose_in_order_and_the_first_that_fires_names_the_reason() -> None:
+    clock = FakeClock()
+    stop = stop_after_retries(1) | stop_limit_wait_over(100) | stop_past_deadline(NOW + 30, clock)
+    assert isinstance(stop, FirstStop)
+    assert [s.reason for s in stop.named] == ["max-retries", "limit-wait", "deadline"]
+    retrier = Retrier(classify_faults, stop=stop, wait=lambda state: 50.0, sleep=clock.sleep, clock=clock)
+    fn, seen = failing([secondary_limit(), secondary_limit()])
+    with pytest.raises(GaveUp) as info:
+        retrier.call(fn, writes=True)
+    # a 50 s wait: under the limit-wait bound, but past the deadline, and a limit's: the run stops
+    assert len(seen) == 1 and clock.sleeps == []
+    assert info.value.reason == "deadline" and info.value.stop_run is StopReason.DEADLINE
+
+
+def test_exceptions_outside_retry_on_pass_unchanged() -> None:
+    class Typed(Exception):
+        pass
+
+    clock = FakeClock()
+    retrier = Retrier(
+        classify_faults, stop=stop_after_retries(3), wait=lambda state: 1.0, sleep=clock.sleep, retry_on=(Fault,)
+    )
+    fn, seen = failing([server_error(), Typed("no")])
+    with pytest.raises(Typed):
+        retrier.call(fn)
+    assert len(seen) == 2 and clock.sleeps == [1.0]

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from github import GithubException
-from github.GithubException import RateLimitExceededException
 
 from batch_action.engine import (
     Attempt,
@@ -34,9 +31,17 @@ from batch_action.engine import (
     load_journal,
 )
 from batch_action.sync.tracker import Response
+from tests.engine_faults import (
+    Fault,
+    classify_faults,
+    not_found,
+    primary_limit,
+    read_timeout,
+    secondary_limit,
+    server_error,
+)
 
 NOW = 1_700_000_000.0
-SECONDARY_MSG = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 
 
 class FakeClock:
@@ -71,6 +76,7 @@ def make_engine(
     settings.setdefault("max_concurrency", 1)
     return Engine(
         EngineSettings(**settings),
+        classifier=classify_faults,
         clock=clock,
         sleep=clock.sleep,
         random=lambda: 0.0,
@@ -101,14 +107,6 @@ class Recorder:
         if err is not None:
             raise err
         return {"id": job.id}
-
-
-def server_error() -> GithubException:
-    return GithubException(502, {"message": "Server Error"}, {}, "Server Error")
-
-
-def not_found() -> GithubException:
-    return GithubException(404, {"message": "Not Found"}, {}, "Not Found")
 
 
 def statuses(result: RunResult) -> dict[str, str]:
@@ -262,7 +260,7 @@ def test_retries_exhausted_is_resumable() -> None:
 
 def test_outcome_unknown_is_passed_in_attempt_previous() -> None:
     clock = FakeClock()
-    ex = Recorder({"create": [requests.exceptions.ReadTimeout("read timed out")]})
+    ex = Recorder({"create": [read_timeout()]})
     make_engine(clock).run([Job("create", writes=True, creates_content=True)], ex)
     (_, first), (_, second) = ex.calls
     assert first.previous is None
@@ -272,7 +270,7 @@ def test_outcome_unknown_is_passed_in_attempt_previous() -> None:
 
 def test_reads_never_have_unknown_outcome() -> None:
     clock = FakeClock()
-    ex = Recorder({"list": [requests.exceptions.ReadTimeout("read timed out")]})
+    ex = Recorder({"list": [read_timeout()]})
     make_engine(clock).run([Job("list", writes=False)], ex)
     prev = ex.calls[1][1].previous
     assert prev is not None and not prev.outcome_unknown
@@ -368,7 +366,7 @@ def test_stop_on_error() -> None:
 
 def test_auth_failure_stops_the_run() -> None:
     clock = FakeClock()
-    ex = Recorder({"a": [GithubException(401, {"message": "Bad credentials"}, {})]})
+    ex = Recorder({"a": [Fault(FailureClass.AUTH, 401, "Bad credentials (HTTP 401): check the token")]})
     result = make_engine(clock).run([Job("a"), Job("b"), Job("c")], ex)
     assert statuses(result) == {"a": "failed", "b": "not_run", "c": "not_run"}
     assert result.stopped_reason is StopReason.AUTH and result.resumable
@@ -403,8 +401,7 @@ def test_breaker_recovers_when_the_probe_succeeds() -> None:
 
 def test_primary_limit_far_away_stops_the_run_resumable() -> None:
     clock = FakeClock()
-    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 3600)}
-    ex = Recorder({"a": [RateLimitExceededException(403, {"message": "API rate limit exceeded"}, headers)]})
+    ex = Recorder({"a": [primary_limit(NOW + 3600)]})
     result = make_engine(clock, max_limit_wait=900).run([Job("a"), Job("b")], ex)
     assert statuses(result) == {"a": "failed", "b": "not_run"}
     assert result.stopped_reason is StopReason.RATE_LIMIT and result.resumable
@@ -413,7 +410,7 @@ def test_primary_limit_far_away_stops_the_run_resumable() -> None:
 
 def test_secondary_limit_pauses_and_halves_concurrency_and_write_rate() -> None:
     clock = FakeClock()
-    ex = Recorder({"a": [RateLimitExceededException(403, {"message": SECONDARY_MSG}, {"retry-after": "60"})]})
+    ex = Recorder({"a": [secondary_limit(60)]})
     engine = make_engine(clock, max_concurrency=4, writes_per_minute=20, quiet_period=600)
     result = engine.run([Job("a")], ex)
     assert result.outcomes["a"].status is JobStatus.SUCCEEDED
@@ -595,7 +592,7 @@ def test_default_sleep_returns_at_once_when_stopping() -> None:
     # The real-time sleep (no injected sleep) wakes on a stop instead of waiting out a backoff.
     stop = threading.Event()
     stop.set()
-    engine = Engine(EngineSettings(), stop_event=stop)
+    engine = Engine(EngineSettings(), classifier=classify_faults, stop_event=stop)
     started = time.monotonic()
     engine.sleep(30)
     assert time.monotonic() - started < 1

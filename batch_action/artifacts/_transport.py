@@ -1,4 +1,4 @@
-"""Shared HTTP plumbing: retry policy, auth that cannot leak, URL redaction and streamed downloads."""
+"""Shared HTTP plumbing: retries (the engine's retrier), auth that cannot leak, URL redaction and streamed downloads."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ from typing import IO, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import requests
+import tenacity
 from requests.auth import AuthBase
 from requests.models import PreparedRequest
+
+from batch_action.engine.failures import Failure, FailureClass, classify_standard
+from batch_action.engine.policy import GaveUp, Retrier, RetryNotice
+from batch_action.engine.stops import stop_after_retries
 
 from .errors import (
     ArtifactIntegrityError,
@@ -56,31 +61,40 @@ class TransientError(Exception):
         self.status = status
 
 
-def retry_delay(attempt: int) -> float:
-    """Delay after the (0-based) failed attempt; no jitter so that runs are reproducible."""
-    return BASE_DELAY * MULTIPLIER**attempt
+def classify_transient(exc: BaseException, *, writes: bool, now: float) -> Failure:
+    """The transport's `Classifier`: a `TransientError` is a service answer worth another attempt, or no answer."""
+    if not isinstance(exc, TransientError):
+        return classify_standard(exc, writes=writes, now=now)
+    cls = FailureClass.CONNECTION if exc.status is None else FailureClass.SERVER
+    return Failure.of(cls, exc.status, str(exc), writes=writes)
 
 
 def run_with_retries(op: Callable[[], T], *, what: str, sleep: Sleep, attempts: int = MAX_ATTEMPTS) -> T:
-    last: TransientError | None = None
-    for attempt in range(attempts):
-        try:
-            return op()
-        except TransientError as exc:
-            last = exc
-            if attempt + 1 < attempts:
-                delay = retry_delay(attempt)
-                log.info(
-                    "%s: attempt %d of %d failed (%s); retrying in %.2f s",
-                    what,
-                    attempt + 1,
-                    attempts,
-                    exc,
-                    delay,
-                )
-                sleep(delay)
-    assert last is not None
-    message = f"{what} failed after {attempts} attempts: {last}"
+    """`op` until it returns, raises anything but `TransientError` (passed on unchanged), or has failed
+    `attempts` times. No jitter, so that runs are reproducible."""
+    retrier = Retrier(
+        classify_transient,
+        stop=stop_after_retries(attempts - 1),
+        wait=tenacity.wait_exponential(multiplier=BASE_DELAY, exp_base=MULTIPLIER),
+        sleep=sleep,
+        retry_on=(TransientError,),
+    )
+
+    def log_retry(notice: RetryNotice) -> None:
+        log.info(
+            "%s: attempt %d of %d failed (%s); retrying in %.2f s",
+            what,
+            notice.attempt,
+            attempts,
+            notice.failure.message,
+            notice.delay,
+        )
+
+    try:
+        return retrier.call(lambda _attempt: op(), before_sleep=log_retry)
+    except GaveUp as gave_up:
+        last = gave_up.failure
+        message = f"{what} failed after {gave_up.attempts} attempts: {last.message}"
     if last.status is None:
         # Nothing came back at all: a network problem rather than a service answer.
         raise ArtifactNetworkError(message)

@@ -1,24 +1,17 @@
-"""Turn whatever an operation raised into a `Failure`: what kind, whether to retry, and what GitHub told us.
+"""What a failed attempt is, to the engine: a `FailureClass` and the facts the retry and rate-limit rules read.
 
-The classes follow GitHub's documented rate-limit rules (github-api.md §1) and what PyGithub 2.10 actually
-raises with `retry=None` (pygithub.md §2): 403 vs 429 is not a reliable discriminator, the body message and
-the `x-ratelimit-*` / `retry-after` headers are. `RateLimitExceededException.message` is None, so the text
-is read from `.data["message"]`.
+The engine does not know which library raised what. A `Classifier` turns an exception into a `Failure`; the
+adapter that raised it provides one (`batch_action.sync.github_failures` for PyGithub, the artifacts transport
+for its own). `Failure.of` holds the rules every classifier shares: which classes are retried, which end the
+run, and when a write's outcome is unknown.
 """
 
 from __future__ import annotations
 
-import email.utils
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-import requests
-import urllib3.exceptions
-from github import GithubException
-from github.Requester import Requester
+from typing import Protocol
 
 
 class FailureClass(StrEnum):
@@ -45,6 +38,8 @@ RETRYABLE_CLASSES = frozenset(
 )
 # Rate-limit classes: the whole API is unavailable to us, not just this request.
 LIMIT_CLASSES = frozenset({FailureClass.SECONDARY_LIMIT, FailureClass.PRIMARY_LIMIT, FailureClass.TOO_MANY})
+# The request may have been handled although no answer came: a write may have landed.
+_UNKNOWN_OUTCOME_CLASSES = frozenset({FailureClass.CONNECTION, FailureClass.TIMEOUT, FailureClass.SERVER})
 
 
 @dataclass(frozen=True)
@@ -78,6 +73,34 @@ class Failure:
             out["reset_at"] = self.reset_at
         return out
 
+    @staticmethod
+    def of(
+        failure_class: FailureClass,
+        status: int | None,
+        message: str,
+        *,
+        writes: bool,
+        sent: bool = True,
+        retry_after: float | None = None,
+        reset_at: float | None = None,
+        remaining: int | None = None,
+        resource: str | None = None,
+    ) -> Failure:
+        """A failure of `failure_class`, with the flags the class implies. `writes`: the attempt sends
+        POST/PATCH/DELETE; `sent`: its request may have reached the server (False: refused, never connected)."""
+        return Failure(
+            cls=failure_class,
+            status=status,
+            message=message,
+            retry_after=retry_after,
+            reset_at=reset_at,
+            retryable=failure_class in RETRYABLE_CLASSES,
+            fatal_for_run=failure_class is FailureClass.AUTH,
+            outcome_unknown=writes and sent and failure_class in _UNKNOWN_OUTCOME_CLASSES,
+            remaining=remaining,
+            resource=resource,
+        )
+
 
 class JobError(Exception):
     """Raised by an execute callable to report a failure of a known class (ITEM: "parent issue missing")."""
@@ -89,217 +112,22 @@ class JobError(Exception):
         self.message = message
 
 
-def classify(exc: BaseException, *, writes: bool, now: float) -> Failure:
-    """Classify one exception. `writes`: the operation sends POST/PATCH/DELETE; `now`: epoch seconds."""
+class Classifier(Protocol):
+    """Exception -> `Failure`, for one attempt. `writes`: the attempt sends POST/PATCH/DELETE; `now`: epoch
+    seconds, for server-dictated waits given as dates."""
+
+    def __call__(self, exc: BaseException, *, writes: bool, now: float) -> Failure: ...
+
+
+def classify_standard(exc: BaseException, *, writes: bool, now: float) -> Failure:
+    """The classes the engine can tell without an adapter: a `JobError` keeps its class, the standard library's
+    socket errors are transport failures, anything else is a bug. Adapters' classifiers end with this."""
     if isinstance(exc, JobError):
-        return _make(exc.cls, exc.status, exc.message, writes=writes)
-    if isinstance(exc, GithubException):
-        return _classify_http(exc.status, exc.headers or {}, _github_message(exc), writes=writes, now=now)
-    if isinstance(exc, requests.HTTPError) and exc.response is not None:
-        resp = exc.response
-        headers = {k.lower(): v for k, v in resp.headers.items()}
-        return _classify_http(resp.status_code, headers, _requests_message(resp), writes=writes, now=now)
-    if isinstance(exc, requests.RequestException):
-        return _classify_transport(exc, writes=writes)
-    # Adapters built on plain sockets / http.client (requests' exceptions are OSErrors, so they came first).
+        return Failure.of(exc.cls, exc.status, exc.message, writes=writes)
     if isinstance(exc, socket.timeout | TimeoutError):
-        return _make(FailureClass.TIMEOUT, None, f"timed out: {exc}", writes=writes)
+        return Failure.of(FailureClass.TIMEOUT, None, f"timed out: {exc}", writes=writes)
     if isinstance(exc, ConnectionRefusedError | socket.gaierror):
-        return _make(FailureClass.CONNECTION, None, f"could not connect: {exc}", writes=writes, sent=False)
+        return Failure.of(FailureClass.CONNECTION, None, f"could not connect: {exc}", writes=writes, sent=False)
     if isinstance(exc, ConnectionError):
-        return _make(FailureClass.CONNECTION, None, f"connection lost: {exc}", writes=writes)
-    return _make(FailureClass.BUG, None, f"{type(exc).__name__}: {exc}", writes=writes)
-
-
-def _make(
-    cls: FailureClass,
-    status: int | None,
-    message: str,
-    *,
-    writes: bool,
-    sent: bool = True,
-    retry_after: float | None = None,
-    reset_at: float | None = None,
-    remaining: int | None = None,
-    resource: str | None = None,
-) -> Failure:
-    unknown_classes = (FailureClass.CONNECTION, FailureClass.TIMEOUT, FailureClass.SERVER)
-    return Failure(
-        cls=cls,
-        status=status,
-        message=message,
-        retry_after=retry_after,
-        reset_at=reset_at,
-        retryable=cls in RETRYABLE_CLASSES,
-        fatal_for_run=cls is FailureClass.AUTH,
-        outcome_unknown=writes and sent and cls in unknown_classes,
-        remaining=remaining,
-        resource=resource,
-    )
-
-
-def _classify_http(status: int, headers: Mapping[str, str], message: str, *, writes: bool, now: float) -> Failure:
-    h = {k.lower(): v for k, v in headers.items()}
-    retry_after = parse_retry_after(h.get("retry-after"), now)
-    reset_at = _float(h.get("x-ratelimit-reset"))
-    remaining = _int(h.get("x-ratelimit-remaining"))
-    resource = h.get("x-ratelimit-resource")
-    text = message or "(no message)"
-
-    def limit(cls: FailureClass) -> Failure:
-        return _make(
-            cls,
-            status,
-            f"{text} (HTTP {status})",
-            writes=writes,
-            retry_after=retry_after,
-            reset_at=reset_at,
-            remaining=remaining,
-            resource=resource,
-        )
-
-    if status in (403, 429):
-        # A 403 is only a limit when the message or headers say so; otherwise it is a permission problem.
-        if Requester.isSecondaryRateLimitError(message) or (status == 403 and retry_after is not None):
-            return limit(FailureClass.SECONDARY_LIMIT)
-        if remaining == 0 or Requester.isPrimaryRateLimitError(message):
-            return limit(FailureClass.PRIMARY_LIMIT)
-        if status == 429:
-            return limit(FailureClass.TOO_MANY)  # retry-after, if sent, is still honoured by the policy
-        need = "issues: write" if writes else "issues: read"
-        return _make(
-            FailureClass.AUTH,
-            status,
-            f"{text} (HTTP 403): the token lacks a permission this call needs; grant `{need}` "
-            "(e.g. `permissions: issues: write` in the workflow) or a token with access to the repository",
-            writes=writes,
-        )
-    if status == 401:
-        return _make(
-            FailureClass.AUTH,
-            status,
-            f"{text} (HTTP 401): the token is missing, invalid, expired or revoked; check the `github-token` input",
-            writes=writes,
-        )
-    if status == 404:
-        return _make(
-            FailureClass.ITEM,
-            status,
-            f"{text} (HTTP 404): the object does not exist, or the token cannot see it",
-            writes=writes,
-        )
-    if status == 410:
-        return _make(FailureClass.ITEM, status, f"{text} (HTTP 410): gone (are issues disabled?)", writes=writes)
-    if status == 422:
-        return _make(FailureClass.ITEM, status, f"{text} (HTTP 422)", writes=writes)
-    if 500 <= status <= 599:
-        return _make(FailureClass.SERVER, status, f"{text} (HTTP {status})", writes=writes)
-    return _make(FailureClass.BUG, status, f"{text} (HTTP {status})", writes=writes)
-
-
-def _classify_transport(exc: requests.RequestException, *, writes: bool) -> Failure:
-    if isinstance(exc, requests.ConnectTimeout):
-        # Never connected, so nothing was sent: a write is safe to repeat.
-        return _make(FailureClass.TIMEOUT, None, f"connect timed out: {exc}", writes=writes, sent=False)
-    if isinstance(exc, requests.Timeout):
-        return _make(FailureClass.TIMEOUT, None, f"timed out waiting for the response: {exc}", writes=writes)
-    if isinstance(exc, requests.ConnectionError):
-        if _never_connected(exc):
-            return _make(FailureClass.CONNECTION, None, f"could not connect: {exc}", writes=writes, sent=False)
-        return _make(FailureClass.CONNECTION, None, f"connection lost: {exc}", writes=writes)
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
-        return _make(FailureClass.CONNECTION, None, f"response cut short: {exc}", writes=writes)
-    if isinstance(exc, requests.exceptions.RetryError):
-        # Only when someone left urllib3 retries on: they were exhausted on a status we cannot see.
-        text = str(exc)
-        if "403" in text or "429" in text:
-            return _make(FailureClass.SECONDARY_LIMIT, None, f"retries exhausted: {text}", writes=writes)
-        return _make(FailureClass.SERVER, None, f"retries exhausted: {text}", writes=writes)
-    return _make(FailureClass.BUG, None, f"{type(exc).__name__}: {exc}", writes=writes)
-
-
-_NO_CONNECTION = (
-    urllib3.exceptions.NewConnectionError,  # refused, DNS (NameResolutionError is a subclass)
-    urllib3.exceptions.ConnectTimeoutError,
-    ConnectionRefusedError,
-    socket.gaierror,
-)
-
-
-def _never_connected(exc: BaseException) -> bool:
-    """True when the chain shows the TCP connection was never made (refused, DNS, connect timeout)."""
-    seen: set[int] = set()
-    stack: list[Any] = [exc]
-    while stack:
-        e = stack.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, _NO_CONNECTION):
-            return True
-        if isinstance(e, BaseException):
-            stack.extend(a for a in e.args if isinstance(a, BaseException))
-            stack.extend([getattr(e, "reason", None), e.__cause__, e.__context__])
-    return False
-
-
-def _github_message(exc: GithubException) -> str:
-    # RateLimitExceededException / BadCredentialsException carry the text only in .data.
-    if exc.message:
-        return exc.message
-    data = exc.data
-    if isinstance(data, dict):
-        msg = data.get("message")
-        text = str(msg) if msg else ""
-        errors = data.get("errors")
-        if isinstance(errors, list) and errors:
-            details = "; ".join(_error_detail(e) for e in errors[:3])
-            text = f"{text}: {details}" if text else details
-        return text
-    return str(data) if data else ""
-
-
-def _error_detail(err: object) -> str:
-    if isinstance(err, dict):
-        parts = [str(err[k]) for k in ("resource", "field", "code", "message") if err.get(k)]
-        return " ".join(parts)
-    return str(err)
-
-
-def _requests_message(resp: requests.Response) -> str:
-    try:
-        data = resp.json()
-    except ValueError:
-        return resp.reason or ""
-    if isinstance(data, dict) and data.get("message"):
-        return str(data["message"])
-    return resp.reason or ""
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """`retry-after` is seconds (what GitHub sends) or an HTTP date; None when absent or unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    seconds = _float(value)
-    if seconds is not None:
-        return max(0.0, seconds)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now)
-
-
-def _float(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def _int(value: str | None) -> int | None:
-    f = _float(value)
-    return None if f is None else int(f)
+        return Failure.of(FailureClass.CONNECTION, None, f"connection lost: {exc}", writes=writes)
+    return Failure.of(FailureClass.BUG, None, f"{type(exc).__name__}: {exc}", writes=writes)

@@ -12,43 +12,41 @@ result says resumable.
 
 from __future__ import annotations
 
-import heapq
 import queue
 import random as _random
 import threading
 import time
-from array import array
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
-from .breaker import BreakerState, CircuitBreaker
-from .failures import LIMIT_CLASSES, Failure, FailureClass
-from .governor import Governor, GovernorSettings, HasHeaders, WaitReason, is_limit_wait
+from .breaker import CircuitBreaker
+from .checkpoints import CheckpointCallback, Checkpoints
+from .failures import LIMIT_CLASSES, Classifier, Failure, FailureClass
+from .gate import Gate, Halted
+from .governor import Governor, GovernorSettings, HasHeaders, is_limit_wait
+from .graph import JobGraph, ReadyQueue, Schedulable
 from .journal import Journal
-from .policy import Attempt, GaveUp, RetryNotice, RetryPolicy, RetrySettings, StopReason
+from .policy import Attempt, GaveUp, RetryNotice, RetrySettings, standard_retrier
 from .progress import ProgressReporter, ProgressSink, ProgressSnapshot
+from .result import JobOutcome, JobStatus, Outcomes, RunResult, resumable
+from .stopping import Stopping
+from .stops import StopReason
 
-
-class Schedulable(Protocol):
-    """What the engine reads of a job. `Job` is the plain one; a caller may pass its own objects (the sync passes
-    its plan operations, so a 30,000-operation run does not hold a second object per operation)."""
-
-    @property
-    def id(self) -> str: ...  # deterministic, unique, e.g. "create:task:auth/001"
-    @property
-    def deps(self) -> tuple[str, ...]: ...  # must have SUCCEEDED first; a failed/skipped dep => this is skipped
-    @property
-    def writes(self) -> bool: ...  # sends a write (POST/PATCH/DELETE)
-    @property
-    def creates_content(self) -> bool: ...  # paced by the writes-per-minute token bucket
-    @property
-    def label(self) -> str: ...  # human handle for logs/annotations, e.g. the source file path
-    @property
-    def order(self) -> int: ...  # lower first among ready jobs
+__all__ = [
+    "CheckpointCallback",
+    "Engine",
+    "EngineSettings",
+    "Execute",
+    "Job",
+    "JobOutcome",
+    "JobStatus",
+    "RunResult",
+    "Schedulable",
+    "SkippingClock",
+]
 
 
 # slots: a run of 10,000 items holds ~31,000 of each; without them every instance carries its own dict.
@@ -65,63 +63,6 @@ class Job:
 Execute = Callable[[Any, Attempt], object]  # called with the jobs given to `Engine.run`
 
 
-class JobStatus(StrEnum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    NOT_RUN = "not_run"
-
-
-@dataclass(frozen=True, slots=True)
-class JobOutcome:
-    job: Schedulable
-    status: JobStatus
-    # What execute returned (SUCCEEDED), kept only when the engine has no journal: otherwise the journal's
-    # "done" line has it (load_journal), and keeping every result to the end cost ~250 bytes a job.
-    result: object = None
-    failure: Failure | None = None  # the last failure (FAILED)
-    attempts: int = 0
-    reason: str = ""  # FAILED: why it gave up; SKIPPED / NOT_RUN: why it did not run
-
-
-@dataclass(frozen=True)
-class RunResult:
-    outcomes: Mapping[str, JobOutcome]  # every job, in input order
-    stopped_reason: StopReason | None
-    resumable: bool
-    counts: Mapping[str, int]  # total, succeeded, failed, skipped, not_run
-    retries: int
-    retries_by_class: Mapping[str, int]
-    waited: Mapping[str, float]  # seconds by reason: "retry:<class>", "pause", "primary-reserve", ...
-    limit_wait: float  # seconds waited because of GitHub's rate limits
-    limit_hits: int
-    peak_concurrency: int
-    final_concurrency: int
-    final_writes_per_minute: float
-    elapsed: float
-    breaker_state: str
-    warnings: tuple[str, ...] = ()
-
-    def with_status(self, status: JobStatus) -> list[JobOutcome]:
-        return [o for o in self.outcomes.values() if o.status is status]
-
-    @property
-    def succeeded(self) -> list[JobOutcome]:
-        return self.with_status(JobStatus.SUCCEEDED)
-
-    @property
-    def failed(self) -> list[JobOutcome]:
-        return self.with_status(JobStatus.FAILED)
-
-    @property
-    def skipped(self) -> list[JobOutcome]:
-        return self.with_status(JobStatus.SKIPPED)
-
-    @property
-    def not_run(self) -> list[JobOutcome]:
-        return self.with_status(JobStatus.NOT_RUN)
-
-
 @dataclass(frozen=True)
 class EngineSettings:
     max_concurrency: int = 4
@@ -129,11 +70,7 @@ class EngineSettings:
     writes_per_minute: float = 20.0
     write_burst: int = 1
     checkpoint_every: int = 25  # 0: only the final checkpoint
-    # A checkpoint lists every finished job, so writing one every N jobs made a run O(jobs²) (1,200 of them,
-    # up to 1 MB each, for 30,000 jobs). So they are also at least this fraction of the finished jobs apart:
-    # every N until 10·N jobs, then 10 % further each time (~60 for 30,000 jobs, N=25). Deterministic; the
-    # journal, flushed per event, stays the complete record in between.
-    checkpoint_spacing: float = 0.1
+    checkpoint_spacing: float = 0.1  # and at least this fraction of the finished jobs apart (checkpoints.py)
     stop_on_error: bool = False
     deadline: float | None = None  # absolute clock time
     max_limit_wait: float = 900.0
@@ -151,17 +88,6 @@ class EngineSettings:
             raise ValueError("max_retries must be >= 0")
         if self.writes_per_minute <= 0:
             raise ValueError("writes_per_minute must be > 0")
-
-
-CheckpointCallback = Callable[[Mapping[str, Any]], None]
-
-
-class _Halted(Exception):
-    """Raised in a worker when the run is stopping before (or between) attempts."""
-
-    def __init__(self, attempt: Attempt) -> None:
-        super().__init__("run stopping")
-        self.attempt = attempt
 
 
 @dataclass
@@ -204,6 +130,7 @@ class Engine:
         self,
         settings: EngineSettings | None = None,
         *,
+        classifier: Classifier,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] = _random.random,
@@ -215,6 +142,7 @@ class Engine:
         poll_interval: float = 0.2,
     ) -> None:
         self.settings = s = settings or EngineSettings()
+        self.classifier = classifier
         self._clock = clock
         self._sleep_fn = sleep
         self._random = random
@@ -264,42 +192,48 @@ class Engine:
 
 
 class _Run:
+    """One `Engine.run`: the scheduling loop in the caller's thread, and each job's attempts in a worker."""
+
     def __init__(self, engine: Engine, jobs: list[Schedulable], execute: Execute) -> None:
-        self.e = engine
-        self.s = engine.settings
+        s = engine.settings
+        self.settings = s
         self.jobs = jobs
         self.execute = execute
         self.clock = engine._clock
-        self.governor = engine.governor
+        self.poll = engine._poll
         self.journal = engine.journal
-        s = self.s
+        self.governor = engine.governor
+        self.graph = JobGraph(jobs)
+        self.outcomes = Outcomes(jobs)
+        self.results: queue.Queue[tuple[int, JobOutcome]] = queue.Queue()
+        self.stopping = Stopping(engine._halt, engine.stop_event, clock=engine._clock, deadline=s.deadline)
         self.breaker = CircuitBreaker(
             threshold=s.breaker_threshold,
             cooldown=s.breaker_cooldown,
             max_failed_probes=s.breaker_max_probes,
             clock=engine._clock,
         )
-        self.policy = RetryPolicy(
+        self.gate = Gate(
+            governor=engine.governor,
+            breaker=self.breaker,
+            stopping=self.stopping,
+            clock=engine._clock,
+            sleep=engine.sleep,
+            max_limit_wait=s.max_limit_wait,
+        )
+        self.retrier = standard_retrier(
             replace(s.retry, max_retries=s.max_retries, max_limit_wait=s.max_limit_wait),
+            classifier=engine.classifier,
             clock=engine._clock,
             sleep=engine.sleep,
             random=engine._random,
+            deadline=s.deadline,
+        )
+        self.checkpoints = Checkpoints(
+            engine.journal, engine._on_checkpoint, every=s.checkpoint_every, spacing=s.checkpoint_spacing
         )
         self.stats = _Stats()
-        self.lock = threading.Lock()
-        self.stop_reason: StopReason | None = None
-        # Everything per job is kept by its index in `jobs`, in lists and flat arrays: no dict by id, no object
-        # per job beyond its outcome (a 10,000-item run has ~31,000 jobs).
-        self.outcomes: list[JobOutcome | None] = [None] * len(jobs)
-        self.status_counts: Counter[str] = Counter()  # of self.outcomes, kept as they are set: O(1) progress
-        self.results: queue.Queue[tuple[int, JobOutcome]] = queue.Queue()
-        self.warnings: list[str] = []
-        self.waiting = array("i", [0]) * len(jobs)  # deps not yet succeeded
-        # Dependents of job i, in input order: dependents[dependents_at[i] : dependents_at[i + 1]].
-        self.dependents_at = array("i", [0]) * (len(jobs) + 1)
-        self.dependents = array("i")
-        self._build_graph()
-        snap = self.governor.snapshot()
+        snap = engine.governor.snapshot()
         self.waited0 = snap.waited
         self.hits0 = snap.limit_hits
         self.reporter = (
@@ -310,162 +244,84 @@ class _Run:
         self.in_flight = 0
         self.peak = 0
         self.finished = 0
-        self.next_checkpoint = s.checkpoint_every if s.checkpoint_every > 0 else 0
-
-    # -- graph -----------------------------------------------------------------------------------------------
-
-    def _build_graph(self) -> None:
-        index = {j.id: i for i, j in enumerate(self.jobs)}  # only while building: ~60 bytes a job
-        if len(index) != len(self.jobs):
-            dupes = sorted(i for i, n in Counter(j.id for j in self.jobs).items() if n > 1)
-            raise ValueError(f"duplicate job ids: {', '.join(dupes)}")
-        # Edges (dep, dependent), dependents in input order, in two flat arrays: not ~100 bytes of tuple each.
-        edge_dep, edge_job = array("i"), array("i")
-        for i, j in enumerate(self.jobs):
-            deps = set(j.deps)
-            if j.id in deps:
-                raise ValueError(f"job {j.id} depends on itself")
-            # Not `deps - index.keys()`: a set minus a keys view copies the set and walks every key of the
-            # view, which made validation O(jobs²) (about 100 s for the 30,000 jobs of a 10,000-item tree).
-            unknown = sorted(d for d in deps if d not in index)
-            if unknown:
-                raise ValueError(f"job {j.id} depends on unknown job(s): {', '.join(unknown)}")
-            self.waiting[i] = len(deps)
-            for dep in deps:
-                edge_dep.append(index[dep])
-                edge_job.append(i)
-        del index
-        # Counting sort by dep; stable, so each job's dependents stay in input order.
-        at = self.dependents_at
-        for d in edge_dep:
-            at[d + 1] += 1
-        for k in range(len(self.jobs)):
-            at[k + 1] += at[k]
-        fill = at[:-1]
-        self.dependents = array("i", [0]) * len(edge_dep)
-        for d, i in zip(edge_dep, edge_job, strict=True):
-            self.dependents[fill[d]] = i
-            fill[d] += 1
-        del edge_dep, edge_job, fill
-        # Kahn: anything left over sits on a cycle.
-        left = self.waiting[:]
-        free = [i for i, j in enumerate(self.jobs) if not j.deps]
-        seen = 0
-        while free:
-            i = free.pop()
-            seen += 1
-            for d in self._dependents_of(i):
-                left[d] -= 1
-                if left[d] == 0:
-                    free.append(d)
-        if seen != len(self.jobs):
-            cyclic = sorted(j.id for j, n in zip(self.jobs, left, strict=True) if n > 0)
-            raise ValueError(f"dependency cycle among jobs: {', '.join(cyclic[:20])}")
-
-    def _dependents_of(self, i: int) -> array[int]:
-        return self.dependents[self.dependents_at[i] : self.dependents_at[i + 1]]
-
-    # -- stopping --------------------------------------------------------------------------------------------
-
-    def request_stop(self, reason: StopReason) -> None:
-        with self.lock:
-            if self.stop_reason is None:
-                self.stop_reason = reason
-        self.e._halt.set()
-
-    def halted(self) -> bool:
-        if self.e._halt.is_set():
-            return True
-        if self.e.stop_event.is_set():
-            self.request_stop(StopReason.SIGNAL)
-            return True
-        return False
-
-    def _check_deadline(self) -> bool:
-        d = self.s.deadline
-        if d is not None and self.clock() >= d:
-            self.request_stop(StopReason.DEADLINE)
-            return True
-        return False
 
     # -- main loop -------------------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
         started = self.clock()
-        ready: list[int] = []  # heap of _ready_key()s
-        for i, j in enumerate(self.jobs):
-            if self.journal is not None:
-                # Flushed once, below: nothing has been sent yet, so a crash here loses nothing.
-                self.journal.append("planned", j.id, flush=False, label=j.label or None, deps=list(j.deps) or None)
-            if not j.deps:
-                heapq.heappush(ready, self._ready_key(i))
-        if self.journal is not None:
-            self.journal.sync()
+        ready = ReadyQueue(self.jobs)
+        self._plan(ready)
         if self.reporter is not None:
-            self.reporter.start(f"up to {self.s.max_concurrency} at once")
-        pool = _pool(self.s.max_concurrency)
+            self.reporter.start(f"up to {self.settings.max_concurrency} at once")
+        pool = _pool(self.settings.max_concurrency)
         try:
             while True:
-                if not self.halted() and not self._check_deadline():
-                    cap = min(self.s.max_concurrency, self.governor.effective_concurrency)
-                    while ready and self.in_flight < cap:
-                        i = heapq.heappop(ready) % len(self.jobs)
-                        self.in_flight += 1
-                        self.peak = max(self.peak, self.in_flight)
-                        pool.submit(self._work, i)
+                if not self.stopping.stopped():
+                    self._start_ready(ready, pool)
                 if self.in_flight == 0:
                     break
                 try:
-                    i, outcome = self.results.get(timeout=self.e._poll)
+                    i, outcome = self.results.get(timeout=self.poll)
                 except queue.Empty:
                     self._progress()
                     continue
                 self.in_flight -= 1
                 self._finish(i, outcome, ready)
         except BaseException:
-            self.request_stop(StopReason.SIGNAL)
+            self.stopping.request(StopReason.SIGNAL)
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return self._result(started)
 
-    def _ready_key(self, i: int) -> int:
-        # Sorts like (order, index): lowest order first, then input order. One int, not a tuple: while the
-        # creates of a large run go first, ~20,000 link jobs wait in the heap.
-        return self.jobs[i].order * len(self.jobs) + i
+    def _plan(self, ready: ReadyQueue) -> None:
+        for i, j in enumerate(self.jobs):
+            if self.journal is not None:
+                # Flushed once, below: nothing has been sent yet, so a crash here loses nothing.
+                self.journal.append("planned", j.id, flush=False, label=j.label or None, deps=list(j.deps) or None)
+            if not j.deps:
+                ready.push(i)
+        if self.journal is not None:
+            self.journal.sync()
 
-    def _finish(self, i: int, outcome: JobOutcome, ready: list[int]) -> None:
-        job = outcome.job
-        self._set_outcome(i, outcome)
+    def _start_ready(self, ready: ReadyQueue, pool: ThreadPoolExecutor) -> None:
+        cap = min(self.settings.max_concurrency, self.governor.effective_concurrency)
+        while ready and self.in_flight < cap:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            pool.submit(self._work, ready.pop())
+
+    def _finish(self, i: int, outcome: JobOutcome, ready: ReadyQueue) -> None:
+        self.outcomes.set(i, outcome)
         if outcome.status is JobStatus.NOT_RUN:
             self._progress()
             return  # its dependents stay undecided and end as not_run
         self.finished += 1
         if outcome.status is JobStatus.SUCCEEDED:
-            for d in self._dependents_of(i):
-                self.waiting[d] -= 1
-                if self.waiting[d] == 0 and self.outcomes[d] is None:
-                    heapq.heappush(ready, self._ready_key(d))
+            for d in self.graph.succeeded(i):
+                if self.outcomes[d] is None:
+                    ready.push(d)
         elif outcome.status is JobStatus.FAILED:
             assert outcome.failure is not None
-            self._skip_dependents(i, f"dependency {job.id} failed ({outcome.failure.cls})")
-            if self.s.stop_on_error:
-                self.request_stop(StopReason.STOP_ON_ERROR)
-        self._maybe_checkpoint()
+            self._skip_dependents(i, f"dependency {outcome.job.id} failed ({outcome.failure.cls})")
+            if self.settings.stop_on_error:
+                self.stopping.request(StopReason.STOP_ON_ERROR)
+        if self.checkpoints.due(self.finished):
+            self.checkpoints.write(self.outcomes, self.stopping.reason, final=False)
         self._progress()
 
     def _skip_dependents(self, root: int, why: str) -> None:
-        stack = [(d, why) for d in self._dependents_of(root)]
+        stack = [(d, why) for d in self.graph.dependents_of(root)]
         while stack:
             i, reason = stack.pop()
             if self.outcomes[i] is not None:
                 continue
             jid = self.jobs[i].id
-            self._set_outcome(i, JobOutcome(self.jobs[i], JobStatus.SKIPPED, reason=reason))
+            self.outcomes.set(i, JobOutcome(self.jobs[i], JobStatus.SKIPPED, reason=reason))
             self.finished += 1
             if self.journal is not None:
                 self.journal.append("skipped", jid, message=reason)
-            stack.extend((d, f"dependency {jid} was skipped ({reason})") for d in self._dependents_of(i))
+            stack.extend((d, f"dependency {jid} was skipped ({reason})") for d in self.graph.dependents_of(i))
 
     # -- worker ----------------------------------------------------------------------------------------------
 
@@ -487,167 +343,77 @@ class _Run:
         last = [0]
 
         def before_attempt(attempt: Attempt) -> None:
-            self._gate(job, attempt, probe)
+            probe[0] = self.gate.admit(job, attempt)
             last[0] = attempt.number
             if self.journal is not None:
                 self.journal.append("started", job.id, attempt=attempt.number)
 
         def after_attempt(attempt: Attempt, failure: Failure | None) -> None:
             was_probe, probe[0] = probe[0], False
-            if failure is None:
-                self.breaker.record_success(probe=was_probe)
-                return
-            self.breaker.record_failure(failure.cls, probe=was_probe)
-            if self.breaker.state is BreakerState.TRIPPED:
-                self.request_stop(StopReason.BREAKER)
+            self.gate.record(failure, probe=was_probe)
 
         def before_sleep(notice: RetryNotice) -> None:
-            f = notice.failure
-            with self.stats.lock:
-                self.stats.retries[f.cls.value] += 1
-            self.governor.record_wait(f"retry:{f.cls.value}", notice.delay)
-            if f.cls in LIMIT_CLASSES:
-                self.governor.on_failure(f, until=self.clock() + notice.delay)
-            if self.journal is not None:
-                self.journal.append(
-                    "failed",
-                    job.id,
-                    attempt=notice.attempt,
-                    final=False,
-                    retry_in=round(notice.delay, 3),
-                    **_failure_fields(f),
-                )
+            self._retrying(job, notice)
 
         try:
-            value = self.policy.call(
+            value = self.retrier.call(
                 lambda attempt: self.execute(job, attempt),
                 writes=job.writes,
+                halted=self.stopping.halted,
                 before_attempt=before_attempt,
                 after_attempt=after_attempt,
                 before_sleep=before_sleep,
-                halted=self.halted,
-                deadline=self.s.deadline,
             )
         except GaveUp as g:
-            if g.stop_run is not None:
-                self.request_stop(g.stop_run)
-            if g.failure.fatal_for_run:
-                self.request_stop(StopReason.AUTH)
-            if self.journal is not None:
-                self.journal.append(
-                    "failed",
-                    job.id,
-                    attempt=g.attempts,
-                    final=True,
-                    reason=g.reason,
-                    **_failure_fields(g.failure),
-                )
-            return JobOutcome(job, JobStatus.FAILED, failure=g.failure, attempts=g.attempts, reason=g.reason)
-        except _Halted as h:
-            prev = h.attempt.previous
-            if prev is None:
-                return JobOutcome(job, JobStatus.NOT_RUN, reason=self._not_run_reason())
-            n = h.attempt.number - 1
-            if self.journal is not None:
-                self.journal.append("failed", job.id, attempt=n, final=True, reason="halted", **_failure_fields(prev))
-            return JobOutcome(job, JobStatus.FAILED, failure=prev, attempts=n, reason="halted")
+            return self._gave_up(job, g)
+        except Halted as h:
+            return self._halted(job, h.attempt)
         if self.journal is not None:
             self.journal.append("done", job.id, attempt=last[0], result=value)
             value = None  # journaled: see JobOutcome.result
         return JobOutcome(job, JobStatus.SUCCEEDED, result=value, attempts=last[0])
 
-    def _gate(self, job: Schedulable, attempt: Attempt, probe: list[bool]) -> None:
-        """Wait until this attempt may send: stop/deadline, limit pause or reserve, write pacing, breaker."""
-        token_taken = False
-        while True:
-            if self.halted() or self._check_deadline():
-                raise _Halted(attempt)
-            until, why = self.governor.ready_at()
-            if why is not None:
-                self._wait_until(until, why, attempt, limit=True)
-                continue
-            if job.creates_content and not token_taken:
-                token_taken = True
-                delay = self.governor.reserve_write()
-                if delay > 0.001:  # an effectively unpaced rate (e.g. 1e9/min) is not worth a sleep call
-                    self._wait_until(self.clock() + delay, WaitReason.WRITE_PACING, attempt, limit=False)
-                    continue
-            permit = self.breaker.acquire()
-            if permit.tripped:
-                self.request_stop(StopReason.BREAKER)
-                raise _Halted(attempt)
-            if not permit.allowed:
-                assert permit.retry_at is not None
-                self._wait_until(permit.retry_at, WaitReason.BREAKER, attempt, limit=False)
-                continue
-            probe[0] = permit.probe
-            return
+    def _retrying(self, job: Schedulable, notice: RetryNotice) -> None:
+        f = notice.failure
+        with self.stats.lock:
+            self.stats.retries[f.cls.value] += 1
+        self.governor.record_wait(f"retry:{f.cls.value}", notice.delay)
+        if f.cls in LIMIT_CLASSES:
+            self.governor.on_failure(f, until=self.clock() + notice.delay)
+        if self.journal is not None:
+            self.journal.append(
+                "failed",
+                job.id,
+                attempt=notice.attempt,
+                final=False,
+                retry_in=round(notice.delay, 3),
+                **_failure_fields(f),
+            )
 
-    def _wait_until(self, until: float, why: WaitReason, attempt: Attempt, *, limit: bool) -> None:
-        seconds = until - self.clock()
-        if seconds <= 0:
-            return
-        if limit and seconds > self.s.max_limit_wait:
-            self.request_stop(StopReason.RATE_LIMIT)
-            raise _Halted(attempt)
-        if self.s.deadline is not None and until > self.s.deadline:
-            self.request_stop(StopReason.DEADLINE)
-            raise _Halted(attempt)
-        self.governor.record_wait(why.value, seconds)
-        self.e.sleep(seconds)
+    def _gave_up(self, job: Schedulable, g: GaveUp) -> JobOutcome:
+        if g.stop_run is not None:
+            self.stopping.request(g.stop_run)
+        if g.failure.fatal_for_run:
+            self.stopping.request(StopReason.AUTH)
+        if self.journal is not None:
+            self.journal.append(
+                "failed", job.id, attempt=g.attempts, final=True, reason=g.reason, **_failure_fields(g.failure)
+            )
+        return JobOutcome(job, JobStatus.FAILED, failure=g.failure, attempts=g.attempts, reason=g.reason)
+
+    def _halted(self, job: Schedulable, attempt: Attempt) -> JobOutcome:
+        prev = attempt.previous
+        if prev is None:
+            return JobOutcome(job, JobStatus.NOT_RUN, reason=self._not_run_reason())
+        n = attempt.number - 1
+        if self.journal is not None:
+            self.journal.append("failed", job.id, attempt=n, final=True, reason="halted", **_failure_fields(prev))
+        return JobOutcome(job, JobStatus.FAILED, failure=prev, attempts=n, reason="halted")
 
     # -- reporting -------------------------------------------------------------------------------------------
 
     def _not_run_reason(self) -> str:
-        return f"the run stopped ({self.stop_reason or 'stop'}) before it started"
-
-    def _set_outcome(self, i: int, outcome: JobOutcome) -> None:
-        old = self.outcomes[i]
-        if old is not None:
-            self.status_counts[old.status.value] -= 1
-        self.outcomes[i] = outcome
-        self.status_counts[outcome.status.value] += 1
-
-    def _counts(self) -> dict[str, int]:
-        # Called after every finished job (progress): counting self.outcomes here made a run O(jobs²).
-        c = self.status_counts
-        return {
-            "total": len(self.jobs),
-            **{st.value: c.get(st.value, 0) for st in JobStatus},
-        }
-
-    def _summary(self, *, final: bool) -> dict[str, Any]:
-        # One pass over the jobs, in input order. Checkpoints are spaced (see EngineSettings), so this stays
-        # O(jobs) per checkpoint like the id lists it writes, not the O(jobs²) of one per N jobs.
-        ids: dict[JobStatus, list[str]] = {st: [] for st in JobStatus}
-        for j, o in zip(self.jobs, self.outcomes, strict=True):
-            if o is not None:
-                ids[o.status].append(j.id)
-        return {
-            "final": final,
-            "counts": self._counts(),
-            "done": ids[JobStatus.SUCCEEDED],
-            "failed": ids[JobStatus.FAILED],
-            "skipped": ids[JobStatus.SKIPPED],
-            "stopped_reason": self.stop_reason.value if self.stop_reason else None,
-        }
-
-    def _maybe_checkpoint(self) -> None:
-        if self.next_checkpoint and self.finished >= self.next_checkpoint:
-            step = max(self.s.checkpoint_every, int(self.finished * self.s.checkpoint_spacing))
-            while self.next_checkpoint <= self.finished:
-                self.next_checkpoint += step
-            self._checkpoint(final=False)
-
-    def _checkpoint(self, *, final: bool) -> None:
-        summary = self._summary(final=final)
-        try:
-            if self.journal is not None:
-                self.journal.checkpoint(summary)
-            if self.e._on_checkpoint is not None:
-                self.e._on_checkpoint(summary)
-        except Exception as exc:  # a failed upload/write must not abandon jobs in flight
-            self.warnings.append(f"checkpoint failed: {type(exc).__name__}: {exc}")
+        return f"the run stopped ({self.stopping.reason or 'stop'}) before it started"
 
     def _waited(self) -> dict[str, float]:
         now = self.governor.snapshot().waited
@@ -655,7 +421,7 @@ class _Run:
         return {k: round(v, 3) for k, v in sorted(out.items()) if v > 0}
 
     def _snapshot(self) -> ProgressSnapshot:
-        c = self._counts()
+        c = self.outcomes.counts()
         with self.stats.lock:
             retries = sum(self.stats.retries.values())
         return ProgressSnapshot(
@@ -675,40 +441,22 @@ class _Run:
             self.reporter.update(self._snapshot(), force=True)
 
     def _result(self, started: float) -> RunResult:
-        undecided = [i for i, o in enumerate(self.outcomes) if o is None]
-        if undecided:
-            done = {
-                j.id
-                for j, o in zip(self.jobs, self.outcomes, strict=True)
-                if o is not None and o.status is JobStatus.SUCCEEDED
-            }
-            for i in undecided:
-                j = self.jobs[i]
-                blocked = [d for d in j.deps if d not in done]
-                why = f"dependency {blocked[0]} did not run" if blocked else self._not_run_reason()
-                self._set_outcome(i, JobOutcome(j, JobStatus.NOT_RUN, reason=why))
-        ordered: dict[str, JobOutcome] = {}
-        for j, o in zip(self.jobs, self.outcomes, strict=True):
-            assert o is not None
-            ordered[j.id] = o
-        if self.stop_reason is not None and self.journal is not None:
+        ordered = self.outcomes.settle(self._not_run_reason())
+        stop_reason = self.stopping.reason
+        if stop_reason is not None and self.journal is not None:
             not_run = [j.id for j in self.jobs if ordered[j.id].status is JobStatus.NOT_RUN]
-            self.journal.append("stopped", reason=self.stop_reason.value, not_run=not_run)
-        if self.journal is not None or self.e._on_checkpoint is not None:
-            self._checkpoint(final=True)
+            self.journal.append("stopped", reason=stop_reason.value, not_run=not_run)
+        if self.checkpoints.wanted:
+            self.checkpoints.write(self.outcomes, stop_reason, final=True)
         waited = self._waited()
         snap = self.governor.snapshot()
-        failed_retryably = any(
-            o.status is JobStatus.FAILED and o.failure is not None and o.failure.retryable for o in ordered.values()
-        )
-        any_not_run = any(o.status is JobStatus.NOT_RUN for o in ordered.values())
         with self.stats.lock:
             retries = dict(sorted(self.stats.retries.items()))
         result = RunResult(
             outcomes=ordered,
-            stopped_reason=self.stop_reason,
-            resumable=self.stop_reason is not None or failed_retryably or any_not_run,
-            counts=self._counts(),
+            stopped_reason=stop_reason,
+            resumable=resumable(ordered, stop_reason),
+            counts=self.outcomes.counts(),
             retries=sum(retries.values()),
             retries_by_class=retries,
             waited=waited,
@@ -719,7 +467,7 @@ class _Run:
             final_writes_per_minute=snap.writes_per_minute,
             elapsed=round(self.clock() - started, 3),
             breaker_state=self.breaker.state.value,
-            warnings=tuple(self.warnings),
+            warnings=tuple(self.checkpoints.warnings),
         )
         if self.reporter is not None:
             self.reporter.finish(self._snapshot(), result.stopped_reason)
@@ -727,14 +475,13 @@ class _Run:
 
 
 def _failure_fields(f: Failure) -> dict[str, Any]:
-    fields: dict[str, Any] = {
+    return {
         "class": f.cls.value,
         "status": f.status,
         "message": f.message,
         "retryable": f.retryable,
         "outcome_unknown": f.outcome_unknown,
     }
-    return fields
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:

@@ -1,4 +1,4 @@
-"""Classification of what PyGithub / requests raise (pygithub.md §2 table) into failure classes."""
+"""The GitHub adapter's classifier: what PyGithub / requests raise (pygithub.md §2 table) into failure classes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from github.GithubException import (
     UnknownObjectException,
 )
 
-from batch_action.engine.failures import Failure, FailureClass, JobError, classify, parse_retry_after
+from batch_action.engine.failures import Failure, FailureClass, JobError
+from batch_action.sync.github_failures import classify_github, parse_retry_after
 
 NOW = 1_700_000_000.0
 SECONDARY_MSG = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
@@ -22,7 +23,7 @@ PRIMARY_MSG = "API rate limit exceeded for installation ID 1."
 
 
 def _c(exc: BaseException, *, writes: bool = True) -> Failure:
-    return classify(exc, writes=writes, now=NOW)
+    return classify_github(exc, writes=writes, now=NOW)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
