@@ -6,9 +6,8 @@ checkpoints and on close, or per entry when asked). `load_journal` tolerates a t
 job, what is known: done (with result), failed, skipped, started but unfinished (outcome unknown), or never
 started.
 
-Events: planned | started | done | failed | skipped | stopped | checkpoint. Common keys: "t" (epoch seconds),
-"event", "job", "attempt", "result", "class", "message". A `failed` line has "final": false when a retry
-follows.
+The events are the typed classes of `engine.events` (planned, started, done, failed, skipped, stopped,
+checkpoint): the scheduler writes them, and `load_journal` is a fold over them as they are read back.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-EVENTS = frozenset({"planned", "started", "done", "failed", "skipped", "stopped", "checkpoint"})
+from .events import CheckpointNoted, Done, Event, Failed, Planned, Skipped, Started, Stopped, event_json, read_event
 
 
 class Journal:
@@ -49,15 +48,9 @@ class Journal:
                 self._file.write("\n")
                 self._file.flush()
 
-    def append(self, event: str, job: str | None = None, *, flush: bool = True, **fields: Any) -> None:
+    def write(self, event: Event, *, flush: bool = True) -> None:
         """One line. `flush=False` for a batch the caller flushes itself (`sync()`): each flush is a syscall."""
-        if event not in EVENTS:
-            raise ValueError(f"unknown journal event {event!r}")
-        entry: dict[str, Any] = {"t": round(self._clock(), 3), "event": event}
-        if job is not None:
-            entry["job"] = job
-        entry.update((k, v) for k, v in fields.items() if v is not None)
-        line = _COMPACT.encode(entry) + "\n"
+        line = _COMPACT.encode(event_json(event, self._clock())) + "\n"
         with self._lock:
             if self._file is None:
                 raise ValueError("journal is closed")
@@ -85,8 +78,10 @@ class Journal:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.checkpoint_path)
-        counts = summary.get("counts")
-        self.append("checkpoint", counts=counts, final=summary.get("final"))
+        counts, final = summary.get("counts"), summary.get("final")
+        self.write(
+            CheckpointNoted(counts if isinstance(counts, Mapping) else None, final if isinstance(final, bool) else None)
+        )
         self.sync()
 
     def sync(self) -> None:
@@ -172,83 +167,80 @@ class JournalState:
     checkpoints: int = 0
 
 
-def _attempt(entry: Mapping[str, Any]) -> int:
-    # A journal may come from a checkpoint of unknown origin: a malformed count is the first attempt, not a crash.
-    value = entry.get("attempt")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
-
-
 def load_journal(path: str | os.PathLike[str]) -> JournalState:
     """Read a journal (possibly written by several runs: later lines win). Missing file: empty state."""
-    state = JournalState()
+    fold = _Fold()
     p = Path(path)
     if not p.exists():
-        return state
-    seen_planned: set[str] = set()
-    started: set[str] = set()
-    status: dict[str, str] = {}
-    attempt: dict[str, int] = {}
+        return fold.state
     with open(p, encoding="utf-8", errors="replace") as f:
         for raw in f:
             if not raw.strip():
                 continue
             try:
-                entry = json.loads(raw)
+                event = read_event(json.loads(raw))
             except json.JSONDecodeError:
-                state.torn_lines += 1
-                continue
-            if not isinstance(entry, dict):
-                state.torn_lines += 1
-                continue
-            event, job = entry.get("event"), entry.get("job")
-            if event == "checkpoint":
-                state.checkpoints += 1
-                continue
-            if event == "stopped":
-                reason = entry.get("reason")
-                state.stopped_reason = reason if isinstance(reason, str) else None
-                continue
-            if not isinstance(job, str):
-                continue
-            if event == "planned":
-                if job not in seen_planned:
-                    seen_planned.add(job)
-                    state.planned.append(job)
-            elif event == "started":
-                started.add(job)
-                status[job] = "started"
-                attempt[job] = _attempt(entry)
-                state.done.pop(job, None)
-                state.failed.pop(job, None)
-                state.skipped.pop(job, None)
-            elif event == "done":
-                started.add(job)
-                status[job] = "done"
-                state.done[job] = entry.get("result")
-                state.failed.pop(job, None)
-            elif event == "failed":
-                started.add(job)
-                fail = JournalFailure(
-                    cls=str(entry.get("class", "")),
-                    message=str(entry.get("message", "")),
-                    attempts=_attempt(entry),
-                    retryable=bool(entry.get("retryable", False)),
-                    outcome_unknown=bool(entry.get("outcome_unknown", False)),
-                )
-                if entry.get("final", True):
-                    status[job] = "failed"
-                    state.failed[job] = fail
-                else:
-                    status[job] = "retrying"
-                    state.unfinished[job] = Unfinished(fail.attempts, fail)
-            elif event == "skipped":
-                status[job] = "skipped"
-                state.skipped[job] = str(entry.get("message", ""))
-    for job, st in status.items():
-        if st == "started":
-            prev = state.unfinished.get(job)
-            state.unfinished[job] = Unfinished(attempt.get(job, 1), prev.last_failure if prev else None)
-        elif st != "retrying":
-            state.unfinished.pop(job, None)
-    state.not_started = [j for j in state.planned if j not in started and j not in state.skipped]
-    return state
+                event = None
+            if event is None:
+                fold.state.torn_lines += 1
+            else:
+                fold.apply(event)
+    return fold.finish()
+
+
+class _Fold:
+    """What the events read so far say about each job; `finish` settles the jobs still in flight."""
+
+    def __init__(self) -> None:
+        self.state = JournalState()
+        self._planned: set[str] = set()
+        self._started: set[str] = set()
+        self._status: dict[str, str] = {}  # job -> started | done | failed | retrying | skipped
+        self._attempt: dict[str, int] = {}
+
+    def apply(self, event: Event) -> None:
+        state = self.state
+        if isinstance(event, CheckpointNoted):
+            state.checkpoints += 1
+        elif isinstance(event, Stopped):
+            state.stopped_reason = event.reason
+        elif isinstance(event, Planned):
+            if event.job not in self._planned:
+                self._planned.add(event.job)
+                state.planned.append(event.job)
+        elif isinstance(event, Started):
+            self._started.add(event.job)
+            self._status[event.job] = "started"
+            self._attempt[event.job] = event.attempt
+            state.done.pop(event.job, None)
+            state.failed.pop(event.job, None)
+            state.skipped.pop(event.job, None)
+        elif isinstance(event, Done):
+            self._started.add(event.job)
+            self._status[event.job] = "done"
+            state.done[event.job] = event.result
+            state.failed.pop(event.job, None)
+        elif isinstance(event, Failed):
+            self._started.add(event.job)
+            record = event.failure
+            fail = JournalFailure(record.cls, record.message, event.attempt, record.retryable, record.outcome_unknown)
+            if event.final:
+                self._status[event.job] = "failed"
+                state.failed[event.job] = fail
+            else:
+                self._status[event.job] = "retrying"
+                state.unfinished[event.job] = Unfinished(fail.attempts, fail)
+        elif isinstance(event, Skipped):
+            self._status[event.job] = "skipped"
+            state.skipped[event.job] = event.message
+
+    def finish(self) -> JournalState:
+        state = self.state
+        for job, status in self._status.items():
+            if status == "started":
+                prev = state.unfinished.get(job)
+                state.unfinished[job] = Unfinished(self._attempt.get(job, 1), prev.last_failure if prev else None)
+            elif status != "retrying":
+                state.unfinished.pop(job, None)
+        state.not_started = [j for j in state.planned if j not in self._started and j not in state.skipped]
+        return state

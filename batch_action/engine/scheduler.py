@@ -24,6 +24,7 @@ from typing import Any
 
 from .breaker import CircuitBreaker
 from .checkpoints import CheckpointCallback, Checkpoints
+from .events import Done, Failed, FailureRecord, Planned, Skipped, Started, Stopped
 from .failures import LIMIT_CLASSES, Classifier, Failure, FailureClass
 from .gate import Gate, Halted
 from .governor import Governor, GovernorSettings, HasHeaders, is_limit_wait
@@ -278,7 +279,7 @@ class _Run:
         for i, j in enumerate(self.jobs):
             if self.journal is not None:
                 # Flushed once, below: nothing has been sent yet, so a crash here loses nothing.
-                self.journal.append("planned", j.id, flush=False, label=j.label or None, deps=list(j.deps) or None)
+                self.journal.write(Planned(j.id, j.label or None, tuple(j.deps)), flush=False)
             if not j.deps:
                 ready.push(i)
         if self.journal is not None:
@@ -320,7 +321,7 @@ class _Run:
             self.outcomes.set(i, JobOutcome(self.jobs[i], JobStatus.SKIPPED, reason=reason))
             self.finished += 1
             if self.journal is not None:
-                self.journal.append("skipped", jid, message=reason)
+                self.journal.write(Skipped(jid, reason))
             stack.extend((d, f"dependency {jid} was skipped ({reason})") for d in self.graph.dependents_of(i))
 
     # -- worker ----------------------------------------------------------------------------------------------
@@ -346,7 +347,7 @@ class _Run:
             probe[0] = self.gate.admit(job, attempt)
             last[0] = attempt.number
             if self.journal is not None:
-                self.journal.append("started", job.id, attempt=attempt.number)
+                self.journal.write(Started(job.id, attempt.number))
 
         def after_attempt(attempt: Attempt, failure: Failure | None) -> None:
             was_probe, probe[0] = probe[0], False
@@ -369,7 +370,7 @@ class _Run:
         except Halted as h:
             return self._halted(job, h.attempt)
         if self.journal is not None:
-            self.journal.append("done", job.id, attempt=last[0], result=value)
+            self.journal.write(Done(job.id, last[0], value))
             value = None  # journaled: see JobOutcome.result
         return JobOutcome(job, JobStatus.SUCCEEDED, result=value, attempts=last[0])
 
@@ -381,14 +382,7 @@ class _Run:
         if f.cls in LIMIT_CLASSES:
             self.governor.on_failure(f, until=self.clock() + notice.delay)
         if self.journal is not None:
-            self.journal.append(
-                "failed",
-                job.id,
-                attempt=notice.attempt,
-                final=False,
-                retry_in=round(notice.delay, 3),
-                **_failure_fields(f),
-            )
+            self.journal.write(Failed(job.id, notice.attempt, _record(f), final=False, retry_in=notice.delay))
 
     def _gave_up(self, job: Schedulable, g: GaveUp) -> JobOutcome:
         if g.stop_run is not None:
@@ -396,9 +390,7 @@ class _Run:
         if g.failure.fatal_for_run:
             self.stopping.request(StopReason.AUTH)
         if self.journal is not None:
-            self.journal.append(
-                "failed", job.id, attempt=g.attempts, final=True, reason=g.reason, **_failure_fields(g.failure)
-            )
+            self.journal.write(Failed(job.id, g.attempts, _record(g.failure), reason=g.reason))
         return JobOutcome(job, JobStatus.FAILED, failure=g.failure, attempts=g.attempts, reason=g.reason)
 
     def _halted(self, job: Schedulable, attempt: Attempt) -> JobOutcome:
@@ -407,7 +399,7 @@ class _Run:
             return JobOutcome(job, JobStatus.NOT_RUN, reason=self._not_run_reason())
         n = attempt.number - 1
         if self.journal is not None:
-            self.journal.append("failed", job.id, attempt=n, final=True, reason="halted", **_failure_fields(prev))
+            self.journal.write(Failed(job.id, n, _record(prev), reason="halted"))
         return JobOutcome(job, JobStatus.FAILED, failure=prev, attempts=n, reason="halted")
 
     # -- reporting -------------------------------------------------------------------------------------------
@@ -445,7 +437,7 @@ class _Run:
         stop_reason = self.stopping.reason
         if stop_reason is not None and self.journal is not None:
             not_run = [j.id for j in self.jobs if ordered[j.id].status is JobStatus.NOT_RUN]
-            self.journal.append("stopped", reason=stop_reason.value, not_run=not_run)
+            self.journal.write(Stopped(stop_reason.value, tuple(not_run)))
         if self.checkpoints.wanted:
             self.checkpoints.write(self.outcomes, stop_reason, final=True)
         waited = self._waited()
@@ -474,14 +466,8 @@ class _Run:
         return result
 
 
-def _failure_fields(f: Failure) -> dict[str, Any]:
-    return {
-        "class": f.cls.value,
-        "status": f.status,
-        "message": f.message,
-        "retryable": f.retryable,
-        "outcome_unknown": f.outcome_unknown,
-    }
+def _record(f: Failure) -> FailureRecord:
+    return FailureRecord(f.cls.value, f.message, f.status, f.retryable, f.outcome_unknown)
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
