@@ -47,6 +47,7 @@ from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.apply import Applier, IssueRegistry
+from batch_action.sync.fit import limit_notices
 from batch_action.sync.observe import Observation, observe
 from batch_action.sync.plan import Action, Observed, Operation, Plan, Scope, make_plan
 from batch_action.sync.render import IssueSpec, build_specs, source_url
@@ -170,7 +171,9 @@ def prepare(
         else:
             observation = Observation(Observed())
             io.log("observe: no token, so the remote state is not read; every item in scope would be created")
-    problems = [*tree.problems, *graph.problems, *graph.notes, *observation.problems]
+    link = functools.partial(source_url, settings.server_url, settings.repository)
+    fitted = limit_notices(graph.documents, specs, link)
+    problems = [*tree.problems, *graph.problems, *graph.notes, *fitted, *observation.problems]
     picture = graph.picture()
     paths = write_graph_files(settings, graph, picture)
     order = graph.order()

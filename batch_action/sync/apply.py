@@ -262,7 +262,9 @@ class Applier:
     def _body(self, spec: IssueSpec) -> str:
         # Only the numbers this body links to: copying the whole registry per issue is quadratic at 10,000 items.
         numbers = {
-            key: known.number for key in (spec.parent, *spec.blockers) if key and (known := self.registry.get(key))
+            key: known.number
+            for key in (spec.parent, *spec.blockers, *spec.listed_blockers)
+            if key and (known := self.registry.get(key))
         }
         return render_body(spec, self.read_body(spec), numbers, source_url=self.source_url(spec.path))
 

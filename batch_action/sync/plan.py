@@ -187,7 +187,7 @@ def make_plan(
     )
 
     for spec, remote, update, relink in work:
-        refs = [spec.parent, *spec.blockers]
+        refs = [spec.parent, *spec.blockers, *spec.listed_blockers]  # the body links to each
         ref_deps = tuple(d for ref in refs for d in create_dep(ref))
         label_dep = (
             tuple(label_ids[label] for label in spec.labels if label in label_ids) if remote is None or update else ()
