@@ -6,7 +6,10 @@ from dataclasses import replace
 
 from batch_action import limits
 from batch_action.graph import build_graph
-from batch_action.sync.render import _digest, body_room, build_specs, epic_label, render_body
+from batch_action.sync.fit import group_children
+from batch_action.sync.plan import Observed
+from batch_action.sync.render import IssueSpec, _digest, body_room, build_specs, epic_label, render_body
+from batch_action.sync.tracker import RemoteIssue
 from tests.helpers import doc
 
 URL = "https://github.com/octo/repo/blob/HEAD/.claude/epics/e/001.md"
@@ -58,3 +61,31 @@ def test_whether_a_body_is_cut_does_not_depend_on_issue_numbers() -> None:
     for numbers in ({}, {"epic:e": 1, "task:e/001": 9_999_999_999}):
         body = render_body(spec, text, numbers, source_url=URL)
         assert body.startswith(text + "\n\n---\n") and len(body) <= limits.BODY_CHARS.value
+
+
+def _epic_specs(tasks: int) -> dict[str, IssueSpec]:
+    docs = [doc("epics/e/epic.md", "name: e")] + [
+        doc(f"epics/e/{n:03d}.md", f"name: t{n}") for n in range(1, tasks + 1)
+    ]
+    return build_specs(build_graph(docs), (), sub_issues=True, dependencies=True)
+
+
+def test_a_parent_over_100_children_keeps_99_and_groups_the_rest_stably() -> None:
+    assert group_children(_epic_specs(100), Observed()).specs == _epic_specs(100)  # at the limit: as it was
+    grouped = group_children(_epic_specs(101), Observed()).specs
+    parents = {key: spec.parent for key, spec in grouped.items() if key.startswith("task:")}
+    assert [k for k, p in parents.items() if p == "group:epic:e/1"] == ["task:e/100", "task:e/101"]
+    assert sum(p == "epic:e" for p in parents.values()) == 99 and grouped["group:epic:e/1"].parent == "epic:e"
+    big = group_children(_epic_specs(500), Observed()).specs
+    under_epic = [k for k, s in big.items() if s.parent == "epic:e"]
+    assert len(under_epic) == 100 and all(
+        sum(s.parent == g for s in big.values()) <= 100 for g in under_epic if g.startswith("group:")
+    )
+
+
+def test_slots_github_fills_with_other_issues_count() -> None:
+    specs = _epic_specs(90)
+    epic = RemoteIssue(1, 11, "", "", "open", sub_issues_total=20)  # 20 closed children of deleted files
+    grouped = group_children(specs, Observed(issues={"epic:e": epic}))
+    assert "group:epic:e/1" in grouped.specs
+    assert sum(s.parent == "epic:e" for s in grouped.specs.values()) == 80  # 79 tasks and the group

@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
+from batch_action.graph import build_graph
+from batch_action.parsing.documents import load_tree, read_body
+from batch_action.sync.render import build_specs, render_body, source_url
 from tests.fake_github import FakeGitHub
 from tests.sync_harness import TOKEN, RunResult, Workspace, by_key, run_sync, writes
 
@@ -46,7 +50,7 @@ def synced_twice(gh: FakeGitHub, ws: Workspace, tmp_path: Path, **inputs: str) -
     gh.clear_requests()
     again = run_sync(gh, ws.path, tmp_path / "run2", **inputs)
     assert again.code == 0, again.errors
-    assert writes(gh) == [] and again.outputs["unchanged"] == first.outputs["created"]
+    assert writes(gh) == [] and int(again.outputs["unchanged"]) == len(by_key(gh))
     assert gh.stats.get("unprocessable", 0) == 0, "a 422: the run met a limit it should have planned for"
     return first
 
@@ -136,3 +140,41 @@ def test_a_large_epic_reaches_every_task_through_native_sub_issues(
         parent = gh.parent_of(number)
         assert parent == epic or gh.parent_of(parent) == epic, f"task {n:03d} is not under the epic"  # type: ignore[arg-type]
     assert len(gh.sub_issues_of(epic)) <= 100
+
+
+def test_an_epic_synced_before_grouping_with_100_tasks_linked_converges(fake_github: Factory, tmp_path: Path) -> None:
+    """The state the action left before it planned for the limit: every task has its issue (marker naming the
+    epic as parent), the epic holds 100 of them, and 5 failed `link-parent` on every run."""
+    files = {"prds/billing.md": "---\nname: billing\nstatus: open\n---\n"}
+    files |= epic_files("billing", (f"{n:03d}" for n in range(1, 106)), prd="billing")
+    ws = workspace(tmp_path, files)
+    gh = fake_github(token=TOKEN)
+    tree = load_tree(ws.path / ".claude", ws.path)
+    old = build_specs(build_graph(tree.documents), (), sub_issues=True, dependencies=True)
+    numbers: dict[str, int] = {}
+    ids: dict[str, int] = {}
+    for key, spec in old.items():
+        body = read_body(ws.path / ".claude", ws.path, spec.path, spec.body_digest)
+        url = source_url("https://github.com", "octo/repo", spec.path)
+        seeded = gh.seed_issue(spec.title, render_body(spec, body, numbers, source_url=url), spec.labels)
+        numbers[key], ids[key] = seeded["number"], seeded["id"]
+    linked = ["epic:billing", *(f"task:billing/{n:03d}" for n in range(6, 106))]
+    for key in linked:
+        parent = numbers[old[key].parent]  # type: ignore[index]
+        reply = requests.post(
+            f"{gh.base_url}/repos/octo/repo/issues/{parent}/sub_issues",
+            json={"sub_issue_id": ids[key]},
+            headers={"Authorization": f"token {TOKEN}"},
+            timeout=5,
+        )
+        assert reply.ok
+    epic = numbers["epic:billing"]
+    assert len(gh.sub_issues_of(epic)) == 100
+    gh.clear_requests()
+    synced_twice(gh, ws, tmp_path)
+    issues = by_key(gh)  # no duplicate
+    assert len(issues) == 105 + 2 + 1  # the tasks, PRD and epic, one grouping issue
+    for n in range(1, 106):
+        parent = gh.parent_of(numbers[f"task:billing/{n:03d}"])
+        assert parent == epic or gh.parent_of(parent) == epic  # type: ignore[arg-type]
+    assert issues["group:epic:billing/1"]["title"] == "Epic: billing — tasks 100\u2013105"

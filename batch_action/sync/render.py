@@ -145,9 +145,6 @@ def build_spec(
     wanted = tuple(graph.blockers(doc.key)) if dependencies else ()
     # GitHub links at most 50 blockers to an issue: the first 50 (by key) are linked, the rest listed in the body.
     blockers, listed = wanted[: limits.BLOCKED_BY_PER_ISSUE.value], wanted[limits.BLOCKED_BY_PER_ISSUE.value :]
-    links: dict[str, object] = {"parent": parent, "blockers": blockers}
-    if listed:
-        links["listed"] = listed  # a key only here: the links digest of every other item stays as it was
     labels = labels_for(doc, extra_labels)
     if shared is not None:
         labels = shared.setdefault(labels, labels)
@@ -167,11 +164,22 @@ def build_spec(
         parent=parent,
         blockers=blockers,
         digest=_digest(content),
-        links_digest=_digest(links),
+        links_digest=links_digest(parent, blockers, listed),
         status=doc.status,
         mentions_escaped=escaped,
         listed_blockers=listed,
     )
+
+
+def content_digest(title: str, body_digest: str, status: str, labels: tuple[str, ...], path: str) -> str:
+    return _digest({"title": title, "body": body_digest, "status": status, "labels": labels, "path": path})
+
+
+def links_digest(parent: str | None, blockers: tuple[str, ...], listed: tuple[str, ...] = ()) -> str:
+    links: dict[str, object] = {"parent": parent, "blockers": blockers}
+    if listed:
+        links["listed"] = listed  # a key only here: the links digest of every other item stays as it was
+    return _digest(links)
 
 
 def _digest(value: object) -> str:
