@@ -39,6 +39,7 @@ from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.apply import Applier, IssueRegistry
+from batch_action.sync.fit import group_children, limit_notices
 from batch_action.sync.github_failures import classify_github
 from batch_action.sync.lease import Lease
 from batch_action.sync.observe import Observation, observe
@@ -166,7 +167,11 @@ def prepare(
         else:
             observation = Observation(Observed())
             io.log("observe: no token, so the remote state is not read; every item in scope would be created")
-    problems = [*tree.problems, *graph.problems, *graph.notes, *observation.problems]
+        grouped = group_children(specs, observation.observed)
+        specs, observation.observed = grouped.specs, grouped.observed
+    link = functools.partial(source_url, settings.server_url, settings.repository)
+    fitted = limit_notices(graph.documents, specs, link)
+    problems = [*tree.problems, *graph.problems, *graph.notes, *fitted, *grouped.problems, *observation.problems]
     picture = graph.picture()
     paths = write_graph_files(settings, graph, picture)
     order = graph.order()
@@ -182,7 +187,8 @@ def prepare(
         plan = make_plan(
             specs,
             observation.observed,
-            Scope(scope.changed, scope.removed),
+            # Items under a grouped parent may move between groups: compared whatever changed.
+            Scope(None if scope.changed is None else scope.changed | grouped.touched, scope.removed),
             order=order,
             close_removed=settings.close_removed,
         )

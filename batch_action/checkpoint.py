@@ -201,8 +201,8 @@ class _Record:
             raise CheckpointError(f"{self.where}: {name!r} is {type(value).__name__}, expected {expected}")
         return value
 
-    def texts(self, name: str) -> tuple[str, ...]:
-        values = self.get(name, (list,))
+    def texts(self, name: str, default: Any = _REQUIRED) -> tuple[str, ...]:
+        values = self.get(name, (list,), default)
         if not all(isinstance(value, str) for value in values):
             raise CheckpointError(f"{self.where}: {name!r} must be a list of strings")
         return tuple(values)
@@ -238,6 +238,7 @@ def _spec(record: _Record) -> IssueSpec:
         source_body=record.get("source_body", (str, type(None)), None),
         # Absent in a checkpoint from before the `mentions` input, whose digests were made for verbatim bodies.
         mentions_escaped=record.get("mentions_escaped", (bool,), False),
+        listed_blockers=record.texts("listed_blockers", []),  # absent before GitHub's 50-blocker limit was planned
     )
 
 

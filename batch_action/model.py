@@ -84,6 +84,9 @@ class Document:
     # Whether the body holds a mention the `mentions: escape` input would wrap: only then does the input count
     # in the item's content digest, so the input rewrites no issue whose body it leaves as it is.
     has_mentions: bool = False
+    # The body's length in characters (with mentions escaped, the longest it renders): the planner fits the
+    # issue body within GitHub's limit, and says so, without holding the text.
+    body_chars: int = 0
     # (field, line) for the fields annotations point at (LINE_FIELDS). Pairs, not a dict: a small dict costs
     # 232 bytes, and most tasks have a `depends_on:` line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from batch_action import limits
 from batch_action.sync.mentions import MODES as MENTION_MODES
 
 
@@ -63,6 +64,8 @@ INPUTS: tuple[Input, ...] = (
     Input("lease-wait-minutes", "5", "wait up to N minutes while another sync of the repository writes"),
 )
 
+# The labels the sync itself puts on a task's issue (`sync.render.labels_for`): these two and `epic:<name>`.
+ITEM_LABELS = ("task", "issue-sync")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -303,8 +306,16 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
 
     labels = tuple(dict.fromkeys(label.strip() for label in raw["labels"].split(",") if label.strip()))
     for label in labels:
-        if len(label) > 50:
+        if len(label) > limits.LABEL_NAME_CHARS.value:
             problems.append(f"input `labels`: {label!r} is longer than GitHub's 50 characters")
+    # Every task's issue carries its kind, the sync label and `epic:<name>` besides these.
+    room = limits.LABELS_PER_ISSUE.value - len(ITEM_LABELS) - 1
+    if len({label.lower() for label in labels} - set(ITEM_LABELS)) > room:
+        problems.append(
+            f"input `labels`: {len(labels)} labels, and every task's issue also carries `task`, `issue-sync` and "
+            f"`epic:<name>`: more than GitHub's {limits.LABELS_PER_ISSUE.value} labels on one issue; "
+            f"name at most {room}"
+        )
 
     output_dir = _output_dir(raw["output-dir"], workspace, env)
 

@@ -23,6 +23,7 @@ Scenarios (see benchmarks/README.md for the targets and what each column means):
   4   first sync, N=10,000, latency 0, links on: memory and CPU
   5   first sync, N=300, with GitHub's documented secondary limits enforced by the fake, time-scaled
   6   dry run (parse + graph + plan), N=10,000
+  7   one PRD, one epic, 500 tasks (over GitHub's 100 sub-issues a parent): first sync and re-run, latency 0
 """
 
 from __future__ import annotations
@@ -741,6 +742,37 @@ class Bench:
         ]
         return [row]
 
+    # -- 7 --------------------------------------------------------------------------------------------------
+
+    def scenario_7(self) -> list[Row]:
+        """A 500-task epic: grouping issues keep every task a native sub-issue within GitHub's 100 a parent."""
+        tasks, concurrency = (120 if self.sizes is QUICK else 500), 4
+        ws = large_epic_tree(self.work / "trees" / f"epic-{tasks}", tasks)
+        inputs = {"max_concurrency": str(concurrency), "scope": "all"}
+        first = Row("7", "one epic of 500 tasks: first sync", tasks + 2, 0, concurrency)
+        again = Row("7r", "one epic of 500 tasks: re-run", tasks + 2, 0, concurrency)
+        for i in range(self.repeat):
+            fake = new_fake(0.0)
+            try:
+                run, _ = self._measure(f"s7-r{i}", ws, fake, concurrency, **inputs)
+                run.extra["refusals"] = fake.stats.get("unprocessable", 0)
+                first.runs.append(run)
+                run, _ = self._measure(f"s7-again-r{i}", ws, fake, concurrency, **inputs)
+                again.runs.append(run)
+            finally:
+                fake.stop()
+        for row in (first, again):
+            seen = row.runs[-1].traffic
+            if seen is not None:
+                row.notes.append("requests by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(seen.by_call.items())))
+        first.checks += [
+            ("exit 0, no 422", all(r.rc == 0 and r.extra["refusals"] == 0 for r in first.runs)),
+        ]
+        again.checks += [
+            ("zero writes, exit 0", all(r.rc == 0 and r.traffic and r.traffic.writes == 0 for r in again.runs))
+        ]
+        return [first, again]
+
     # -- 5 --------------------------------------------------------------------------------------------------
 
     def scenario_5(self) -> list[Row]:
@@ -818,7 +850,25 @@ class Bench:
 # Main
 
 
-ALL = ("1", "1b", "2", "3", "2L", "4", "5", "6")
+ALL = ("1", "1b", "2", "3", "2L", "4", "5", "6", "7")
+
+
+def large_epic_tree(ws: Path, tasks: int) -> Path:
+    """One PRD, one epic of `tasks` tasks, each depending on the one before, as a committed git workspace."""
+    root = ws / ".claude"
+    (root / "prds").mkdir(parents=True, exist_ok=True)
+    (root / "prds" / "billing.md").write_text("---\nname: billing\nstatus: open\n---\n\nThe PRD.\n")
+    epic = root / "epics" / "billing"
+    epic.mkdir(parents=True, exist_ok=True)
+    (epic / "epic.md").write_text("---\nname: billing\nstatus: open\nprd: billing\n---\n\nThe epic.\n")
+    for n in range(1, tasks + 1):
+        depends = f"depends_on: [{n - 1:03d}]\n" if n > 1 else ""
+        (epic / f"{n:03d}.md").write_text(f"---\nname: Task {n}\nstatus: open\n{depends}---\n\nDo {n}.\n")
+    git = ["git", "-c", "user.name=b", "-c", "user.email=b@e"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=ws, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=ws, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "tree"], cwd=ws, check=True)
+    return ws
 
 
 @contextlib.contextmanager
@@ -888,6 +938,7 @@ def main(argv: list[str] | None = None) -> int:
             ("4", bench.scenario_4),
             ("5", bench.scenario_5),
             ("6", bench.scenario_6),
+            ("7", bench.scenario_7),
         ):
             if sid in wanted:
                 steps.append((sid, fn))

@@ -62,3 +62,16 @@ def test_a_checkpoint_from_before_the_input_loads_with_verbatim_bodies(tmp_path:
     # Its digest was made for the verbatim body: rendering it escaped would hide the body under the wrong marker.
     assert loaded.mentions_escaped is False
     assert render_body(loaded, BODY, {}, source_url="u").startswith(BODY)
+
+
+def test_blockers_past_the_limit_survive_the_checkpoint_and_an_older_one_has_none(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    listed = tuple(f"task:e/{n:03}" for n in range(51, 60))
+    _store(tmp_path, replace(_spec(mentions_escaped=False), listed_blockers=listed))
+    assert load_state(tmp_path).specs["task:e/001"].listed_blockers == listed
+    state = json.loads((tmp_path / STATE_FILE).read_text())
+    for spec in state["specs"]:
+        del spec["listed_blockers"]  # what the version before the limit was planned wrote
+    (tmp_path / STATE_FILE).write_text(json.dumps(state))
+    assert load_state(tmp_path).specs["task:e/001"].listed_blockers == ()

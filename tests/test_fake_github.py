@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -472,3 +473,77 @@ def test_records_carry_request_details(gh: FakeGitHub, repo: Repository) -> None
     assert rec.body == {"title": "x", "body": "b", "labels": ["l"]}
     assert rec.end >= rec.start and rec.thread
     assert gh.count(method="post", path_regex="issues", status=201) == 1
+
+
+# ---------------------------------------------------------------------- GitHub's hard limits (github-api.md §6)
+
+
+def _raw(gh: FakeGitHub, method: str, path: str, payload: Any) -> requests.Response:
+    return requests.request(
+        method, f"{gh.base_url}{path}", json=payload, headers={"Authorization": f"token {TOKEN}"}, timeout=2
+    )
+
+
+def test_title_body_and_label_limits_are_422s_and_counted(gh: FakeGitHub) -> None:
+    issues = "/repos/octo/repo/issues"
+    assert _raw(gh, "POST", issues, {"title": "t" * 256, "body": "b" * 65_536}).status_code == 201
+    too_long = _raw(gh, "POST", issues, {"title": "t", "body": "b" * 65_537})
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["message"] == "body is too long (maximum is 65536 characters)"
+    assert _raw(gh, "PATCH", f"{issues}/1", {"title": "t" * 257}).json()["errors"][0]["field"] == "title"
+    many = _raw(gh, "POST", issues, {"title": "t", "labels": [f"l{n}" for n in range(101)]})
+    assert many.status_code == 422 and "too many labels" in many.json()["errors"][0]["message"]
+    assert _raw(gh, "POST", issues, {"title": "t", "labels": ["x" * 51]}).status_code == 422
+    assert _raw(gh, "POST", "/repos/octo/repo/labels", {"name": "x" * 51, "color": "ededed"}).status_code == 422
+    assert _raw(gh, "POST", f"{issues}/1/labels", {"labels": [f"m{n}" for n in range(101)]}).status_code == 422
+    assert len(gh.issues()) == 1 and "x" * 51 not in gh.labels()
+    assert gh.stats["unprocessable"] == gh.stats["limit_refusals"] == 6
+
+
+def test_sub_issue_limits_count_closed_children_and_nesting(gh: FakeGitHub) -> None:
+    parent = gh.seed_issue("parent")
+    for n in range(100):
+        child = gh.seed_issue(f"c{n}", state="closed" if n % 2 else "open")
+        assert _raw(
+            gh, "POST", f"/repos/octo/repo/issues/{parent['number']}/sub_issues", {"sub_issue_id": child["id"]}
+        ).ok
+    extra = gh.seed_issue("one too many")
+    full = _raw(gh, "POST", f"/repos/octo/repo/issues/{parent['number']}/sub_issues", {"sub_issue_id": extra["id"]})
+    assert full.status_code == 422 and full.json()["errors"][0]["message"] == "Parent has too many sub issues"
+    chain = [gh.seed_issue(f"level {n}") for n in range(9)]
+    for upper, lower in itertools.pairwise(chain[:7]):
+        path = f"/repos/octo/repo/issues/{upper['number']}/sub_issues"
+        assert _raw(gh, "POST", path, {"sub_issue_id": lower["id"]}).ok
+    # levels 1-7 linked; an eighth is allowed, a ninth is not
+    assert _raw(
+        gh, "POST", f"/repos/octo/repo/issues/{chain[6]['number']}/sub_issues", {"sub_issue_id": chain[7]["id"]}
+    ).ok
+    deep = _raw(
+        gh, "POST", f"/repos/octo/repo/issues/{chain[7]['number']}/sub_issues", {"sub_issue_id": chain[8]["id"]}
+    )
+    assert deep.status_code == 422
+    assert gh.stats["limit_refusals"] == 2
+
+
+def test_blocked_by_holds_at_most_50(gh: FakeGitHub) -> None:
+    blocked = gh.seed_issue("blocked")
+    path = f"/repos/octo/repo/issues/{blocked['number']}/dependencies/blocked_by"
+    for n in range(50):
+        assert _raw(gh, "POST", path, {"issue_id": gh.seed_issue(f"b{n}")["id"]}).ok
+    assert _raw(gh, "POST", path, {"issue_id": gh.seed_issue("b50")["id"]}).status_code == 422
+    assert len(gh.blocked_by(blocked["number"])) == 50 and gh.stats["limit_refusals"] == 1
+
+
+def test_a_platform_without_sub_issues_or_dependencies(fake_github: Callable[..., FakeGitHub]) -> None:  # noqa: F811
+    gh = fake_github(token=TOKEN, api_prefix="/api/v3", sub_issues=False, dependencies=False)
+    a, b = gh.seed_issue("a"), gh.seed_issue("b")
+    for method, suffix, payload in [
+        ("GET", "/sub_issues", None),
+        ("POST", "/sub_issues", {"sub_issue_id": b["id"]}),
+        ("GET", "/parent", None),
+        ("GET", "/dependencies/blocked_by", None),
+        ("POST", "/dependencies/blocked_by", {"issue_id": b["id"]}),
+    ]:
+        assert _raw(gh, method, f"/repos/octo/repo/issues/{a['number']}{suffix}", payload).status_code == 404
+    listed = _raw(gh, "GET", "/repos/octo/repo/issues", None).json()
+    assert listed and not any("sub_issues_summary" in i or "issue_dependencies_summary" in i for i in listed)

@@ -91,8 +91,9 @@ def test_list_synced_250_issues_is_3_gets_and_skips_prs(gh: FakeGitHub, tracker:
         labels=("sync", "kind:task"),
         state_reason="completed",
         html_url=stored["html_url"],
-        parent_number=None,  # the listing says: no parent, no blockers
+        parent_number=None,  # the listing says: no parent, no blockers, no sub-issues
         blocked_by_total=0,
+        sub_issues_total=0,
     )
     assert by_title["t1"].state == "open" and by_title["t1"].state_reason is None
 

@@ -116,3 +116,11 @@ def test_a_misspelt_flag_gets_the_closest_one(capsys: pytest.CaptureFixture[str]
         parse_args(["--dryrun"])
     assert done.value.code == 2
     assert "--dryrun: did you mean --dry-run?" in capsys.readouterr().err
+
+
+def test_labels_that_would_put_a_task_over_100_labels_are_refused(workspace: Path) -> None:
+    ok = ",".join(f"team-{n}" for n in range(97)) + ",task"  # `task` is on every task already
+    assert len(load_settings(env_for(workspace, **{"dry-run": "true", "labels": ok})).labels) == 98
+    with pytest.raises(SettingsError) as info:
+        load_settings(env_for(workspace, **{"dry-run": "true", "labels": ",".join(f"t{n}" for n in range(98))}))
+    assert "more than GitHub's 100 labels on one issue; name at most 97" in str(info.value)

@@ -164,6 +164,7 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
     elif where.kind is Kind.PRD:
         prd = stem
     body = _body_text(front.body)
+    escaped = escape_mentions(body) if "@" in body else body  # most bodies have no `@`: no scan
     document = Document(
         key=where.key,
         kind=where.kind,
@@ -179,7 +180,8 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         archived=where.archived,
         ident=identifier if isinstance(identifier := values.get("id"), str) else "",
         lines=tuple((name, front.lines[name]) for name in LINE_FIELDS if name in front.lines),
-        has_mentions="@" in body and escape_mentions(body) != body,  # most bodies have no `@`: no scan
+        has_mentions=escaped != body,
+        body_chars=len(escaped),
     )
     return document, problems
 

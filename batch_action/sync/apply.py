@@ -12,9 +12,12 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from github.GithubException import GithubException
+
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.policy import Attempt
 from batch_action.sync.plan import Operation
+from batch_action.sync.refusals import Refusal, refusal_error, refusal_of
 from batch_action.sync.render import SYNC_LABEL, IssueSpec, label_colours, read_marker, render_body
 from batch_action.sync.tracker import IssueFields, IssueTracker, RemoteIssue
 
@@ -92,9 +95,10 @@ class Labels:
             return send()
         try:
             return send()
-        except Exception as exc:
-            # A 422 is a definite refusal (nothing was written), so sending again cannot duplicate.
-            if getattr(exc, "status", None) != 422 or not self._missing(labels):
+        except GithubException as exc:
+            # Only a refusal for a missing label is one that making labels cures. A 422 is a definite refusal
+            # (nothing was written), so sending again cannot duplicate.
+            if refusal_of(exc) is not Refusal.LABEL_MISSING or not self._missing(labels):
                 raise
         self.made_on_first_use = False
         self._ensure_all(labels)
@@ -168,7 +172,13 @@ class Applier:
 
     def __call__(self, op: Operation, attempt: Attempt) -> object:
         handler = getattr(self, f"_{op.action.value.replace('-', '_')}")
-        result: object = handler(op, attempt)
+        try:
+            result: object = handler(op, attempt)
+        except GithubException as exc:
+            refusal = refusal_of(exc)
+            if refusal is None:
+                raise
+            raise refusal_error(exc, refusal) from exc
         return result
 
     # -- operations -----------------------------------------------------------------------------------------
@@ -262,7 +272,9 @@ class Applier:
     def _body(self, spec: IssueSpec) -> str:
         # Only the numbers this body links to: copying the whole registry per issue is quadratic at 10,000 items.
         numbers = {
-            key: known.number for key in (spec.parent, *spec.blockers) if key and (known := self.registry.get(key))
+            key: known.number
+            for key in (spec.parent, *spec.blockers, *spec.listed_blockers)
+            if key and (known := self.registry.get(key))
         }
         return render_body(spec, self.read_body(spec), numbers, source_url=self.source_url(spec.path))
 

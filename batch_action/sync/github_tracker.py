@@ -128,17 +128,20 @@ def _label_from_reply(data: object) -> RemoteLabel:
 
 
 def _link_summary(raw: Mapping[str, object]) -> dict[str, int | None]:
-    """Parent and blocked-by count as the listing gives them, read from the raw page data.
+    """Parent, blocked-by and sub-issue counts as the listing gives them, read from the raw page data.
 
     The public properties would complete the object with a GET per issue when a field is missing.
     """
+    children = raw.get("sub_issues_summary")
+    total = children.get("total") if isinstance(children, dict) else None
+    found: dict[str, int | None] = {"sub_issues_total": total} if isinstance(total, int) else {}
     summary = raw.get("issue_dependencies_summary")
     if not isinstance(summary, dict):
-        return {}  # this API (or GHES version) says nothing about links
+        return found  # this API (or GHES version) says nothing about links
     parent_url = raw.get("parent_issue_url")
     parent = int(str(parent_url).rstrip("/").rsplit("/", 1)[-1]) if parent_url else None
     blocked = summary.get("total_blocked_by", summary.get("blocked_by"))
-    return {"parent_number": parent, "blocked_by_total": int(blocked) if isinstance(blocked, int) else None}
+    return found | {"parent_number": parent, "blocked_by_total": int(blocked) if isinstance(blocked, int) else None}
 
 
 def _read_environment_once(gh: Github) -> None:

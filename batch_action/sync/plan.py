@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from batch_action.limits import SUB_ISSUES_PER_PARENT
 from batch_action.sync.render import STYLED_LABELS, UNCONFIRMED_DIGEST, IssueSpec
 from batch_action.sync.tracker import RemoteIssue
 
@@ -188,8 +189,10 @@ def make_plan(
         for label in labelled
     )
 
+    making_room = _making_room(work, observed)
     for spec, remote, update, relink in work:
-        refs = [spec.parent, *spec.blockers]
+        refs = [spec.parent, *spec.blockers, *spec.listed_blockers]  # the body links to each
+        room = making_room.get(spec.parent or "", ())
         ref_deps = tuple(d for ref in refs for d in create_dep(ref))
         label_dep = (
             tuple(label_ids[label] for label in spec.labels if label in label_ids) if remote is None or update else ()
@@ -215,7 +218,7 @@ def make_plan(
                         Action.LINK_PARENT,
                         spec.key,
                         spec.path,
-                        own + create_dep(spec.parent),
+                        own + create_dep(spec.parent) + room,
                         target=spec.parent,
                         reason="sub-issue of its parent",
                         order=position(spec.key, Action.LINK_PARENT),
@@ -259,7 +262,7 @@ def make_plan(
                     Action.RELINK,
                     spec.key,
                     spec.path,
-                    ref_deps,
+                    ref_deps + room,
                     number=remote.number,
                     reason=(
                         "parent or depends_on changed"
@@ -289,6 +292,31 @@ def make_plan(
             )
             outcome[key] = "close"
     return Plan(ops, unchanged, out_of_scope, outcome)
+
+
+def _making_room(
+    work: list[tuple[IssueSpec, RemoteIssue | None, bool, bool]], observed: Observed
+) -> dict[str, tuple[str, ...]]:
+    """Parent key -> the re-links that take sub-issues out of it, for each parent that is full until they do.
+
+    When a parent's children move under grouping issues (`sync.fit`), GitHub holds the old links until each
+    moves: a link into a parent at its 100 waits for the moves out of it.
+    """
+    number_to_key = {issue.number: key for key, issue in observed.issues.items()}
+    leaving: dict[str, list[str]] = {}
+    arriving: dict[str, int] = {}
+    for spec, remote, _, relink in work:
+        was = number_to_key.get(remote.parent_number) if remote is not None and remote.parent_number else None
+        if spec.parent and spec.parent != was:
+            arriving[spec.parent] = arriving.get(spec.parent, 0) + 1
+        if was is not None and was != spec.parent and relink:
+            leaving.setdefault(was, []).append(f"{Action.RELINK}:{spec.key}")
+    room: dict[str, tuple[str, ...]] = {}
+    for parent, moves in leaving.items():
+        held = observed.issues[parent].sub_issues_total
+        if held is not None and held + arriving.get(parent, 0) > SUB_ISSUES_PER_PARENT.value:
+            room[parent] = tuple(moves)
+    return room
 
 
 def _never_closed(spec: IssueSpec, remote: RemoteIssue) -> bool:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from batch_action import limits
 from batch_action.graph import TaskGraph
 from batch_action.model import Document, Kind
 from batch_action.report.files import encode_one_line
@@ -34,7 +35,10 @@ _EXTRA_LABEL_COLOUR = "ededed"
 # The content digest of a marker whose write GitHub did not fully take (it left labels off the issue): it equals
 # no file's digest, so the next run writes the issue again, whatever its scope, instead of trusting the marker.
 UNCONFIRMED_DIGEST = "0" * 16
-_BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters; leave room for the metadata and marker
+# A body lists at most this many characters of `#N` links (by their widest form): a task depending on thousands
+# of others keeps most of its body for its own text.
+_REFS_CHARS = 16_384
+_WIDEST_NUMBER = 11  # "#" and ten digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,8 @@ class IssueSpec:
     status: str
     source_body: str | None = None
     mentions_escaped: bool = False
+    # Blockers past GitHub's 50 per issue: shown in the body as `#N` links, not linked (`blockers` are).
+    listed_blockers: tuple[str, ...] = ()
 
     @property
     def state(self) -> str:
@@ -98,9 +104,19 @@ def read_marker(body: str | None) -> Marker | None:
 def labels_for(doc: Document, extra: Sequence[str]) -> tuple[str, ...]:
     labels = [doc.kind.value, SYNC_LABEL]
     if doc.epic and doc.kind in (Kind.EPIC, Kind.TASK):
-        labels.append(f"epic:{doc.epic}"[:50])
+        labels.append(epic_label(doc.epic))
     labels.extend(extra)
     return tuple(dict.fromkeys(labels))
+
+
+def epic_label(epic: str) -> str:
+    """`epic:<name>`, or, past GitHub's 50 characters, its start and a stable hash of the whole name: two long
+    names sharing a start keep distinct labels, and a name never changes its label from run to run."""
+    label = f"epic:{epic}"
+    if len(label) <= limits.LABEL_NAME_CHARS.value:
+        return label
+    suffix = "-" + hashlib.sha256(epic.encode()).hexdigest()[:8]
+    return label[: limits.LABEL_NAME_CHARS.value - len(suffix)] + suffix
 
 
 def label_colours(specs: Sequence[IssueSpec]) -> dict[str, str]:
@@ -126,7 +142,9 @@ def build_spec(
 ) -> IssueSpec:
     """`shared`: label tuples already made, so the items of one epic share one. `mentions`: the input's mode."""
     parent = graph.parent(doc.key) if sub_issues else None
-    blockers = tuple(graph.blockers(doc.key)) if dependencies else ()
+    wanted = tuple(graph.blockers(doc.key)) if dependencies else ()
+    # GitHub links at most 50 blockers to an issue: the first 50 (by key) are linked, the rest listed in the body.
+    blockers, listed = wanted[: limits.BLOCKED_BY_PER_ISSUE.value], wanted[limits.BLOCKED_BY_PER_ISSUE.value :]
     labels = labels_for(doc, extra_labels)
     if shared is not None:
         labels = shared.setdefault(labels, labels)
@@ -139,17 +157,29 @@ def build_spec(
         key=doc.key,
         kind=doc.kind,
         path=doc.path,
-        title=doc.title[:256] or doc.key,
+        title=doc.title[: limits.TITLE_CHARS.value] or doc.key,
         body_digest=doc.body_digest,
         labels=labels,
         closed=closed,
         parent=parent,
         blockers=blockers,
         digest=_digest(content),
-        links_digest=_digest({"parent": parent, "blockers": blockers}),
+        links_digest=links_digest(parent, blockers, listed),
         status=doc.status,
         mentions_escaped=escaped,
+        listed_blockers=listed,
     )
+
+
+def content_digest(title: str, body_digest: str, status: str, labels: tuple[str, ...], path: str) -> str:
+    return _digest({"title": title, "body": body_digest, "status": status, "labels": labels, "path": path})
+
+
+def links_digest(parent: str | None, blockers: tuple[str, ...], listed: tuple[str, ...] = ()) -> str:
+    links: dict[str, object] = {"parent": parent, "blockers": blockers}
+    if listed:
+        links["listed"] = listed  # a key only here: the links digest of every other item stays as it was
+    return _digest(links)
 
 
 def _digest(value: object) -> str:
@@ -176,26 +206,57 @@ def build_specs(
 
 
 def render_body(spec: IssueSpec, body: str, numbers: Mapping[str, int], *, source_url: str) -> str:
-    """The issue body: the file's markdown (`body`), a short metadata block, and the marker.
+    """The issue body: the file's markdown (`body`), a short metadata block, and the marker, within GitHub's
+    65,536 characters: a longer text is cut so that all three fit, with a line linking to the whole file.
 
     `numbers` maps item keys to issue numbers known so far; a parent or blocker without one is named by key.
     """
     if spec.mentions_escaped:
         body = escape_mentions(body)
-    if len(body) > _BODY_LIMIT:
-        body = body[:_BODY_LIMIT] + "\n\n…(truncated: the file is longer than an issue body may be)"
 
     def ref(key: str) -> str:
         number = numbers.get(key)
         return f"#{number}" if number else f"`{key}`"
 
+    tail = _tail(spec, ref, source_url)
+    if len(body) > body_room(spec, source_url):
+        note = (
+            f"\n\n…(cut here: an issue body holds {limits.BODY_CHARS.value:,} characters; "
+            f"the rest is in [{spec.path}]({source_url}))"
+        )
+        kept = body[: limits.BODY_CHARS.value - len(tail) - len(note)]
+        line_end = kept.rfind("\n", len(kept) - 2_000)
+        body = (kept[:line_end] if line_end > 0 else kept) + note  # at a line break, when one is near
+    return body + tail
+
+
+def body_room(spec: IssueSpec, source_url: str) -> int:
+    """The most characters of text the body holds uncut. Reckoned with every link at its widest, so whether a
+    text is cut depends on the file alone, not on the issue numbers: the plan knows it, and says so, in advance."""
+    return limits.BODY_CHARS.value - len(_tail(spec, lambda key: "#" * max(len(key) + 2, _WIDEST_NUMBER), source_url))
+
+
+def _tail(spec: IssueSpec, ref: Callable[[str], str], source_url: str) -> str:
     meta = [f"**Status:** {spec.status or 'open'}"]
     if spec.parent:
         meta.append(f"**Parent:** {ref(spec.parent)}")
-    if spec.blockers:
-        meta.append("**Depends on:** " + ", ".join(ref(key) for key in spec.blockers))
+    blockers = (*spec.blockers, *spec.listed_blockers)
+    if blockers:
+        meta.append("**Depends on:** " + _ref_list(blockers, ref))
     meta.append(f"**Source:** [{spec.path}]({source_url})")
-    return f"{body}\n\n---\n" + " · ".join(meta) + f"\n\n{spec.marker()}\n"
+    return "\n\n---\n" + " · ".join(meta) + f"\n\n{spec.marker()}\n"
+
+
+def _ref_list(keys: Sequence[str], ref: Callable[[str], str]) -> str:
+    shown: list[str] = []
+    width = 0
+    for key in keys:
+        width += max(len(key) + 2, _WIDEST_NUMBER) + 2
+        if width > _REFS_CHARS:
+            break
+        shown.append(ref(key))
+    more = len(keys) - len(shown)
+    return ", ".join(shown) + (f" and {more} more (see the file's `depends_on`)" if more else "")
 
 
 def source_url(server_url: str, repository: str, path: str) -> str:

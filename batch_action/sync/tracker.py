@@ -29,6 +29,8 @@ class RemoteIssue:
     # link that an interrupted run never made, without one request per issue.
     parent_number: int | None = None
     blocked_by_total: int | None = None
+    # Sub-issues GitHub holds under this issue, closed ones included (they count toward its 100).
+    sub_issues_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

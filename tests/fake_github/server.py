@@ -7,6 +7,13 @@ tests and benchmarks can count exactly what a client sent.
 
 Paths in records and in fault patterns are API paths without the optional `api_prefix`
 (e.g. `/repos/octo/repo/issues`).
+
+GitHub's hard limits (github-api.md §6) are enforced with 422 answers shaped like GitHub's, and every 422 is
+counted (`stats["unprocessable"]`, those of a limit also `stats["limit_refusals"]`), so a test can say that no
+limit was ever hit. The numbers are written out here rather than imported from `batch_action.limits`: the fake
+plays GitHub, and must not agree with the code under test by construction. `sub_issues=False` /
+`dependencies=False` remove those endpoints (404), as on a GHES without the feature, and the issue JSON then has
+no summary of them.
 """
 
 from __future__ import annotations
@@ -43,7 +50,14 @@ SECONDARY_MESSAGE = (
 )
 _DOCS = "https://docs.github.com/rest"
 _STATE_REASONS = {"completed", "not_planned", "reopened", "duplicate"}
-_MAX_SUB_ISSUES = 100
+# GitHub's hard limits (github-api.md §6).
+_MAX_SUB_ISSUES = 100  # closed children included
+_MAX_NESTING = 8
+_MAX_BLOCKED_BY = 50
+_MAX_TITLE = 256
+_MAX_BODY = 65_536
+_MAX_LABEL_NAME = 50
+_MAX_LABELS = 100
 
 
 _REPO = r"/repos/([^/]+)/([^/]+)"
@@ -146,6 +160,7 @@ class _Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    limit: bool = False  # a refusal because one of GitHub's hard limits was met
 
 
 @dataclass
@@ -199,6 +214,32 @@ def _validation(resource: str, field_name: str, code: str, message: str | None =
             "status": "422",
         },
     )
+
+
+def _over_limit(resource: str, field_name: str, message: str) -> _Reply:
+    reply = _validation(resource, field_name, "custom", message)
+    reply.limit = True
+    return reply
+
+
+def _too_long(resource: str, field_name: str, maximum: int) -> _Reply:
+    # The wording of github.com's "is too long" validation errors (JasonEtco/create-an-issue#123).
+    return _over_limit(resource, field_name, f"{field_name} is too long (maximum is {maximum} characters)")
+
+
+def _issue_limits(title: Any, body: Any, labels: list[str] | None) -> _Reply | None:
+    """The 422 GitHub gives a create or update over a hard limit, or None."""
+    if isinstance(title, str) and len(title) > _MAX_TITLE:
+        return _too_long("Issue", "title", _MAX_TITLE)
+    if isinstance(body, str) and len(body) > _MAX_BODY:
+        return _too_long("Issue", "body", _MAX_BODY)
+    if labels is not None:
+        if len({name.lower() for name in labels}) > _MAX_LABELS:
+            # Wording unverified (actions/labeler#115 reports the 422, not its text).
+            return _over_limit("Issue", "labels", f"too many labels (maximum is {_MAX_LABELS})")
+        if any(len(name) > _MAX_LABEL_NAME for name in labels):
+            return _too_long("Label", "name", _MAX_LABEL_NAME)
+    return None
 
 
 def _not_found() -> _Reply:
@@ -258,8 +299,12 @@ class FakeGitHub:
         secondary_limits: SecondaryLimits | None = None,
         api_prefix: str = "",
         unknown_labels: UnknownLabels = "create",
+        sub_issues: bool = True,
+        dependencies: bool = True,
     ) -> None:
         self.token = token
+        self.sub_issues = sub_issues  # False: the sub-issues endpoints answer 404 (GHES without the feature)
+        self.dependencies = dependencies
         self.unknown_labels = unknown_labels
         self.primary_limit = primary_limit
         self.reset_in = reset_in
@@ -488,12 +533,18 @@ class FakeGitHub:
     @property
     def stats(self) -> dict[str, int]:
         """Counters: requests, primary_limited, secondary_limited (+ _concurrency/_points/_writes), faults,
-        unauthorized."""
+        unauthorized, unprocessable (422s), limit_refusals (422s of a hard limit)."""
         with self._lock:
             return dict(self._stats)
 
     def _bump(self, key: str) -> None:
         self._stats[key] = self._stats.get(key, 0) + 1
+
+    def _count_refusal(self, reply: _Reply) -> None:
+        with self._lock:
+            self._bump("unprocessable")
+            if reply.limit:
+                self._bump("limit_refusals")
 
     # ----------------------------------------------------------------- budgets and faults
 
@@ -717,6 +768,8 @@ class FakeGitHub:
                     reply, abort = None, "fin"
                 elif fault is not None and fault.action == "commit_then_respond":
                     reply = fault._reply(502)
+            if reply is not None and reply.status == 422:
+                self._count_refusal(reply)
             # Record before answering, so a client that has its answer always finds the record.
             rec = record(reply.status if reply is not None else None, outcome)
             recorded = True
@@ -822,11 +875,18 @@ class FakeGitHub:
             if fn == "_get_rate_limit":
                 return self._get_rate_limit()
             repo = self._repos.get(f"{args[0]}/{args[1]}".lower())
-            if repo is None:
+            if repo is None or not self._has_feature(fn):
                 return _not_found()
             handler: Callable[..., _Reply] = getattr(self, fn)
             return handler(repo, *args[2:], query=query, body=body)
         return _not_found()
+
+    def _has_feature(self, route: str) -> bool:
+        if "sub_issue" in route or route == "_get_parent":
+            return self.sub_issues
+        if "blocked_by" in route or "blocking" in route:
+            return self.dependencies
+        return True
 
     def _get_rate_limit(self) -> _Reply:
         h = self._rate_headers()
@@ -876,6 +936,9 @@ class FakeGitHub:
         labels = body.get("labels", [])
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             return _validation("Issue", "labels", "invalid")
+        refused = _issue_limits(title, body.get("body"), labels)
+        if refused is not None:
+            return refused
         if self._rejects_labels(repo, labels):
             return _validation("Issue", "labels", "invalid", "Label does not exist")
         text = body.get("body")
@@ -899,6 +962,9 @@ class FakeGitHub:
             not isinstance(body["labels"], list) or not all(isinstance(x, str) for x in body["labels"])
         ):
             return _validation("Issue", "labels", "invalid")
+        refused = _issue_limits(body.get("title"), body.get("body"), body.get("labels"))
+        if refused is not None:
+            return refused
         if "labels" in body and self._rejects_labels(repo, body["labels"]):
             return _validation("Issue", "labels", "invalid", "Label does not exist")
         state = body.get("state")
@@ -936,6 +1002,8 @@ class FakeGitHub:
         color = str(body.get("color", "ededed")).lstrip("#")
         if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
             return _validation("Label", "color", "invalid")
+        if len(body["name"]) > _MAX_LABEL_NAME:
+            return _too_long("Label", "name", _MAX_LABEL_NAME)
         if body["name"].lower() in repo.labels:
             return _validation("Label", "name", "already_exists")
         label = self._ensure_label(repo, body["name"], color)
@@ -950,6 +1018,9 @@ class FakeGitHub:
         labels = body.get("labels") if isinstance(body, dict) else body
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             return _validation("Issue", "labels", "invalid")
+        refused = _issue_limits(None, None, issue.labels + labels)
+        if refused is not None:
+            return refused
         if self._rejects_labels(repo, labels):
             return _validation("Issue", "labels", "invalid", "Label does not exist")
         issue.labels = self._resolve_labels(repo, issue.labels + labels)
@@ -1036,10 +1107,25 @@ class FakeGitHub:
                 child.parent = None
         if child.parent is None:
             if len(parent.children) >= _MAX_SUB_ISSUES:
-                return _validation("Issue", "sub_issue_id", "invalid", "Parent has too many sub issues")
+                return _over_limit("Issue", "sub_issue_id", "Parent has too many sub issues")
+            if self._depth(parent) + self._height(child) > _MAX_NESTING:
+                # Wording unverified: the docs state the limit, not the answer.
+                too_deep = f"Sub issues cannot be nested more than {_MAX_NESTING} levels"
+                return _over_limit("Issue", "sub_issue_id", too_deep)
             parent.children.append(child.id)
             child.parent = parent.id
         return _Reply(201, self._issue_json(repo, parent))
+
+    def _depth(self, issue: _Issue) -> int:
+        """Levels from the top of its tree down to `issue` (a root is level 1)."""
+        depth = 1
+        while issue.parent is not None:
+            issue, depth = self._by_id[issue.parent][1], depth + 1
+        return depth
+
+    def _height(self, issue: _Issue) -> int:
+        """Levels of the tree under `issue`, itself included."""
+        return 1 + max((self._height(self._by_id[c][1]) for c in issue.children), default=0)
 
     def _remove_sub_issue(self, repo: _Repo, number: str, *, body: Any, **_: Any) -> _Reply:
         parent = repo.issues.get(int(number))
@@ -1076,6 +1162,9 @@ class FakeGitHub:
             return _validation("Issue", "issue_id", "invalid", "Issue cannot be blocked by itself")
         if bid in issue.blockers:
             return _validation("Issue", "issue_id", "already_exists", "Issue is already blocked by this issue")
+        if len(issue.blockers) >= _MAX_BLOCKED_BY:
+            # Wording unverified: the changelog states the limit, not the answer.
+            return _over_limit("Issue", "issue_id", f"Issue cannot be blocked by more than {_MAX_BLOCKED_BY} issues")
         issue.blockers.append(bid)
         self._by_id[bid][1].blocking.append(issue.id)
         return _Reply(201, self._issue_json(repo, issue))
@@ -1232,18 +1321,20 @@ class FakeGitHub:
             "updated_at": _iso(issue.updated_at),
             "closed_at": _iso(issue.closed_at),
             "author_association": "OWNER",
-            "sub_issues_summary": {
+        }
+        if self.sub_issues:
+            data["sub_issues_summary"] = {
                 "total": total,
                 "completed": completed,
                 "percent_completed": (100 * completed // total) if total else 0,
-            },
-            "issue_dependencies_summary": {
+            }
+        if self.dependencies:
+            data["issue_dependencies_summary"] = {
                 "blocked_by": sum(1 for b in issue.blockers if self._by_id[b][1].state == "open"),
                 "total_blocked_by": len(issue.blockers),
                 "blocking": blocking,
                 "total_blocking": len(issue.blocking),
-            },
-        }
+            }
         if issue.parent is not None:
             prepo, parent = self._by_id[issue.parent]
             data["parent_issue_url"] = f"{self.base_url}/repos/{prepo.full_name}/issues/{parent.number}"
