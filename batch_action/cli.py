@@ -29,6 +29,7 @@ def _github_tracker(settings: Settings, listener: ResponseListener | None) -> Is
         settings.api_url,
         timeout=settings.request_timeout,
         on_response=listener,
+        listing_concurrency=settings.max_concurrency,
     )
 
 
