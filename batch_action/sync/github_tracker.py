@@ -16,10 +16,10 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -33,6 +33,7 @@ from batch_action.sync.tracker import IssueFields, RemoteIssue, RemoteLabel, Res
 __all__ = ["GitHubTracker"]
 
 _ACCEPT = {"Accept": "application/vnd.github+json"}
+_Item = TypeVar("_Item")
 
 
 # ----------------------------------------------------------------------------- response tap
@@ -272,13 +273,22 @@ class GitHubTracker:
         finally:
             _CONTEXT.listener, _CONTEXT.origin, _CONTEXT.mark = saved
 
-    def _get_page(self, url: str, query: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
-        """One page, from whichever thread calls it: each thread has its own client (a shared one is not safe)."""
+    def _get_page(
+        self, url: str, convert: Callable[[dict[str, Any]], _Item | None], query: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], list[_Item]]:
+        """One page, from whichever thread calls it (each thread has its own client: a shared one is not safe),
+        its items converted there: a page waiting its turn holds the few fields kept, not the whole JSON."""
         with self._call():
             headers, data = self._requester().requestJsonAndCheck("GET", url, parameters=query, headers=dict(_ACCEPT))
-        return headers, data
+        items = [convert(item) for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+        return headers, [item for item in items if item is not None]
 
-    def _pages(self, path: str, parameters: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def _pages(
+        self,
+        path: str,
+        convert: Callable[[dict[str, Any]], _Item | None],
+        parameters: dict[str, Any] | None = None,
+    ) -> Iterator[_Item]:
         """Every item of a listing, in page order, read from the JSON. Not a PaginatedList: it keeps every object
         it made until it is exhausted (~18 KB an issue: 180 MB for a re-run of 10,000 synced items), and only a
         few fields of each are used.
@@ -289,34 +299,36 @@ class GitHubTracker:
         so a listing that grew while it was read is still read to its end; without a `rel="last"` page number,
         every page is.
         """
-        headers, data = self._get_page(path, {"per_page": 100, **(parameters or {})})
-        yield from _items(data)
+        headers, items = self._get_page(path, convert, {"per_page": 100, **(parameters or {})})
+        yield from items
         last = _last_page(headers)
         if last is not None and self.listing_concurrency > 1:
-            headers = yield from self._pages_at_once(*last)
+            headers = yield from self._pages_at_once(*last, convert)
         url = _next_page(headers)
         while url is not None:
-            headers, data = self._get_page(url)
-            yield from _items(data)
+            headers, items = self._get_page(url, convert)
+            yield from items
             url = _next_page(headers)
 
-    def _pages_at_once(self, template: str, last: int) -> Generator[dict[str, Any], None, dict[str, Any]]:
+    def _pages_at_once(
+        self, template: str, last: int, convert: Callable[[dict[str, Any]], _Item | None]
+    ) -> Generator[_Item, None, dict[str, Any]]:
         """Pages 2..last of `template` (the rel="last" URL), in order; returns the last page's headers."""
         numbers = iter(range(2, last + 1))
-        window: deque[Future[tuple[dict[str, Any], Any]]] = deque()
+        window: deque[Future[tuple[dict[str, Any], list[_Item]]]] = deque()
         headers: dict[str, Any] = {}
         with ThreadPoolExecutor(self.listing_concurrency, thread_name_prefix="listing") as pool:
             try:
                 for number in numbers:
-                    window.append(pool.submit(self._get_page, _with_page(template, number)))
+                    window.append(pool.submit(self._get_page, _with_page(template, number), convert))
                     if len(window) == self.listing_concurrency:
                         break
                 while window:
-                    headers, data = window.popleft().result()
+                    headers, items = window.popleft().result()
                     number = next(numbers, 0)
                     if number:
-                        window.append(pool.submit(self._get_page, _with_page(template, number)))
-                    yield from _items(data)
+                        window.append(pool.submit(self._get_page, _with_page(template, number), convert))
+                    yield from items
             finally:
                 for future in window:  # a failed page, or a caller that stopped reading: send no more
                     future.cancel()
@@ -328,9 +340,7 @@ class GitHubTracker:
     # -- IssueTracker
 
     def list_synced(self, label: str) -> Iterator[RemoteIssue]:
-        for item in self._pages(f"/repos/{self.repository}/issues", {"state": "all", "labels": label}):
-            if not item.get("pull_request"):
-                yield _remote_from_reply(item)
+        yield from self._pages(f"/repos/{self.repository}/issues", _issue_not_pull, {"state": "all", "labels": label})
 
     def get_issue(self, number: int) -> RemoteIssue | None:
         with self._call():
@@ -345,7 +355,7 @@ class GitHubTracker:
             return _remote_from_reply(data)
 
     def list_labels(self) -> list[str]:
-        return [str(label.get("name")) for label in self._pages(f"/repos/{self.repository}/labels")]
+        return list(self._pages(f"/repos/{self.repository}/labels", lambda label: str(label.get("name"))))
 
     def create_label(self, name: str, color: str, description: str = "") -> bool:
         payload = {"name": name, "color": color.lstrip("#")}
@@ -433,7 +443,7 @@ class GitHubTracker:
         return tuple(str(label.get("name")) for label in items if isinstance(label, dict))
 
     def list_sub_issues(self, number: int) -> list[RemoteIssue]:
-        return [_remote_from_reply(item) for item in self._pages(f"{self._issue_path(number)}/sub_issues")]
+        return list(self._pages(f"{self._issue_path(number)}/sub_issues", _remote_from_reply))
 
     def get_parent(self, number: int) -> RemoteIssue | None:
         with self._call():
@@ -471,7 +481,7 @@ class GitHubTracker:
                     raise
 
     def list_blocked_by(self, number: int) -> list[RemoteIssue]:
-        return [_remote_from_reply(item) for item in self._pages(f"{self._issue_path(number)}/dependencies/blocked_by")]
+        return list(self._pages(f"{self._issue_path(number)}/dependencies/blocked_by", _remote_from_reply))
 
     def add_blocked_by(self, number: int, blocker_id: int) -> None:
         url = f"{self._issue_path(number)}/dependencies/blocked_by"
@@ -497,10 +507,9 @@ class GitHubTracker:
                     raise
 
 
-def _items(data: object) -> Iterator[dict[str, Any]]:
-    for item in data if isinstance(data, list) else []:
-        if isinstance(item, dict):
-            yield item
+def _issue_not_pull(data: dict[str, Any]) -> RemoteIssue | None:
+    """A listed issue; None for a pull request (the issues listing has both)."""
+    return None if data.get("pull_request") else _remote_from_reply(data)
 
 
 def _link(headers: Mapping[str, Any], rel: str) -> str | None:
