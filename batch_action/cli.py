@@ -19,7 +19,6 @@ from batch_action.artifacts import ArtifactClient
 from batch_action.settings import Settings, SettingsError, load_settings
 from batch_action.sync.tracker import IssueTracker, ResponseListener
 
-
 # Pages of a listing read at once. More threads each hold a malloc arena with the bodies they parsed: at 10, a
 # re-run of 10,000 synced issues peaked at 105 MB instead of 92; 4 read the 9 pages after a 1,000-item first
 # page in three round trips.
