@@ -19,6 +19,11 @@ from batch_action.artifacts import ArtifactClient
 from batch_action.settings import Settings, SettingsError, load_settings
 from batch_action.sync.tracker import IssueTracker, ResponseListener
 
+# Pages of a listing read at once. More threads each hold a malloc arena with the bodies they parsed: at 10, a
+# re-run of 10,000 synced issues peaked at 105 MB instead of 92; 4 read the 9 pages after a 1,000-item first
+# page in three round trips.
+LISTING_CONCURRENCY = 4
+
 
 def _github_tracker(settings: Settings, listener: ResponseListener | None) -> IssueTracker:
     from batch_action.sync.github_tracker import GitHubTracker
@@ -29,6 +34,7 @@ def _github_tracker(settings: Settings, listener: ResponseListener | None) -> Is
         settings.api_url,
         timeout=settings.request_timeout,
         on_response=listener,
+        listing_concurrency=min(settings.max_concurrency, LISTING_CONCURRENCY),
     )
 
 

@@ -123,9 +123,13 @@ def test_dockerfile_matches_how_the_runner_starts_it() -> None:
     instructions = _instructions()
     users = [rest for kw, rest in instructions if kw == "USER"]
     assert not users, "the runner needs the image to run as root"
-    (base,) = [rest for kw, rest in instructions if kw == "FROM"]
-    assert base.split("@")[0] in {"python:3.12-slim", "docker.io/library/python:3.12-slim"}, base
-    (entrypoint,) = [rest for kw, rest in instructions if kw == "ENTRYPOINT"]
+    # Every stage on the same base: the environment built in the first runs on the interpreter of the last.
+    bases = [rest.split()[0] for kw, rest in instructions if kw == "FROM"]
+    assert bases, "no FROM"
+    for base in bases:
+        assert base.split("@")[0] in {"python:3.12-slim", "docker.io/library/python:3.12-slim"}, base
+    final_stage = instructions[max(i for i, (kw, _) in enumerate(instructions) if kw == "FROM") :]
+    (entrypoint,) = [rest for kw, rest in final_stage if kw == "ENTRYPOINT"]
     # Exec form: no shell in between, so hyphenated INPUT_* names and signals reach Python.
     assert json.loads(entrypoint) == ["python", "-u", "/app/entrypoint.py"]
     assert not [kw for kw, _ in instructions if kw == "CMD"]

@@ -15,10 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 from github import Auth, Github
@@ -31,6 +33,7 @@ from batch_action.sync.tracker import IssueFields, RemoteIssue, RemoteLabel, Res
 __all__ = ["GitHubTracker"]
 
 _ACCEPT = {"Accept": "application/vnd.github+json"}
+_Item = TypeVar("_Item")
 
 
 # ----------------------------------------------------------------------------- response tap
@@ -181,6 +184,7 @@ class GitHubTracker:
     `api_url` is e.g. "https://api.github.com", "https://HOST/api/v3" (GHES) or a loopback fake's base URL.
     An empty `token` sends no Authorization header. `on_response` is called, in the calling thread, for every
     HTTP response this tracker receives; it must not raise (its exception would surface from the call).
+    `listing_concurrency` pages of a listing are read at once once the first page names the last (1: one by one).
     """
 
     def __init__(
@@ -191,9 +195,13 @@ class GitHubTracker:
         *,
         timeout: int = 30,
         on_response: ResponseListener | None = None,
+        listing_concurrency: int = 1,
     ) -> None:
         if repository.count("/") != 1 or not all(repository.split("/")):
             raise ValueError(f"repository must be 'owner/name', got {repository!r}")
+        if listing_concurrency < 1:
+            raise ValueError(f"listing_concurrency must be at least 1, got {listing_concurrency}")
+        self.listing_concurrency = listing_concurrency
         self._token = _Secret(token)
         self.repository = repository
         self.api_url = api_url.rstrip("/")
@@ -268,21 +276,66 @@ class GitHubTracker:
         finally:
             _CONTEXT.listener, _CONTEXT.origin, _CONTEXT.mark = saved
 
-    def _pages(self, path: str, parameters: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a listing, page by page from the JSON, following the Link header as PyGithub's
-        PaginatedList does. Not a PaginatedList: it keeps every object it made until it is exhausted (~18 KB an
-        issue: 180 MB for a re-run of 10,000 synced items), and only a few fields of each are used."""
-        url: str | None = path
-        query: dict[str, Any] | None = {"per_page": 100, **(parameters or {})}
+    def _get_page(
+        self, url: str, convert: Callable[[dict[str, Any]], _Item | None], query: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], list[_Item]]:
+        """One page, from whichever thread calls it (each thread has its own client: a shared one is not safe),
+        its items converted there: a page waiting its turn holds the few fields kept, not the whole JSON."""
+        with self._call():
+            headers, data = self._requester().requestJsonAndCheck("GET", url, parameters=query, headers=dict(_ACCEPT))
+        items = [convert(item) for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+        return headers, [item for item in items if item is not None]
+
+    def _pages(
+        self,
+        path: str,
+        convert: Callable[[dict[str, Any]], _Item | None],
+        parameters: dict[str, Any] | None = None,
+    ) -> Iterator[_Item]:
+        """Every item of a listing, in page order, read from the JSON. Not a PaginatedList: it keeps every object
+        it made until it is exhausted (~18 KB an issue: 180 MB for a re-run of 10,000 synced items), and only a
+        few fields of each are used.
+
+        The first page's Link header names the last page: pages 2 to last are then read `listing_concurrency` at
+        a time (a re-run's time is mostly this listing, and the pages do not depend on each other), as many held
+        at once (a page of 100 issues is ~1 MB parsed). The last page's own Link is followed one page at a time,
+        so a listing that grew while it was read is still read to its end; without a `rel="last"` page number,
+        every page is.
+        """
+        headers, items = self._get_page(path, convert, {"per_page": 100, **(parameters or {})})
+        yield from items
+        last = _last_page(headers)
+        if last is not None and self.listing_concurrency > 1:
+            headers = yield from self._pages_at_once(*last, convert)
+        url = _next_page(headers)
         while url is not None:
-            with self._call():
-                headers, data = self._requester().requestJsonAndCheck(
-                    "GET", url, parameters=query, headers=dict(_ACCEPT)
-                )
-            for item in data if isinstance(data, list) else []:
-                if isinstance(item, dict):
-                    yield item
-            url, query = _next_page(headers), None
+            headers, items = self._get_page(url, convert)
+            yield from items
+            url = _next_page(headers)
+
+    def _pages_at_once(
+        self, template: str, last: int, convert: Callable[[dict[str, Any]], _Item | None]
+    ) -> Generator[_Item, None, dict[str, Any]]:
+        """Pages 2..last of `template` (the rel="last" URL), in order; returns the last page's headers."""
+        numbers = iter(range(2, last + 1))
+        window: deque[Future[tuple[dict[str, Any], list[_Item]]]] = deque()
+        headers: dict[str, Any] = {}
+        with ThreadPoolExecutor(self.listing_concurrency, thread_name_prefix="listing") as pool:
+            try:
+                for number in numbers:
+                    window.append(pool.submit(self._get_page, _with_page(template, number), convert))
+                    if len(window) == self.listing_concurrency:
+                        break
+                while window:
+                    headers, items = window.popleft().result()
+                    number = next(numbers, 0)
+                    if number:
+                        window.append(pool.submit(self._get_page, _with_page(template, number), convert))
+                    yield from items
+            finally:
+                for future in window:  # a failed page, or a caller that stopped reading: send no more
+                    future.cancel()
+        return headers
 
     def _post(self, url: str, payload: dict[str, Any]) -> None:
         self._requester().requestJsonAndCheck("POST", url, input=payload, headers=dict(_ACCEPT))
@@ -290,9 +343,7 @@ class GitHubTracker:
     # -- IssueTracker
 
     def list_synced(self, label: str) -> Iterator[RemoteIssue]:
-        for item in self._pages(f"/repos/{self.repository}/issues", {"state": "all", "labels": label}):
-            if not item.get("pull_request"):
-                yield _remote_from_reply(item)
+        yield from self._pages(f"/repos/{self.repository}/issues", _issue_not_pull, {"state": "all", "labels": label})
 
     def get_issue(self, number: int) -> RemoteIssue | None:
         with self._call():
@@ -307,7 +358,7 @@ class GitHubTracker:
             return _remote_from_reply(data)
 
     def list_labels(self) -> list[str]:
-        return [str(label.get("name")) for label in self._pages(f"/repos/{self.repository}/labels")]
+        return list(self._pages(f"/repos/{self.repository}/labels", lambda label: str(label.get("name"))))
 
     def create_label(self, name: str, color: str, description: str = "") -> bool:
         payload = {"name": name, "color": color.lstrip("#")}
@@ -395,7 +446,7 @@ class GitHubTracker:
         return tuple(str(label.get("name")) for label in items if isinstance(label, dict))
 
     def list_sub_issues(self, number: int) -> list[RemoteIssue]:
-        return [_remote_from_reply(item) for item in self._pages(f"{self._issue_path(number)}/sub_issues")]
+        return list(self._pages(f"{self._issue_path(number)}/sub_issues", _remote_from_reply))
 
     def get_parent(self, number: int) -> RemoteIssue | None:
         with self._call():
@@ -433,7 +484,7 @@ class GitHubTracker:
                     raise
 
     def list_blocked_by(self, number: int) -> list[RemoteIssue]:
-        return [_remote_from_reply(item) for item in self._pages(f"{self._issue_path(number)}/dependencies/blocked_by")]
+        return list(self._pages(f"{self._issue_path(number)}/dependencies/blocked_by", _remote_from_reply))
 
     def add_blocked_by(self, number: int, blocker_id: int) -> None:
         url = f"{self._issue_path(number)}/dependencies/blocked_by"
@@ -459,11 +510,34 @@ class GitHubTracker:
                     raise
 
 
-def _next_page(headers: Mapping[str, Any]) -> str | None:
-    """The `rel="next"` URL of a Link header (absolute; the requester accepts its own host's URLs)."""
+def _issue_not_pull(data: dict[str, Any]) -> RemoteIssue | None:
+    """A listed issue; None for a pull request (the issues listing has both)."""
+    return None if data.get("pull_request") else _remote_from_reply(data)
+
+
+def _link(headers: Mapping[str, Any], rel: str) -> str | None:
+    """The URL of a Link header's `rel` (absolute; the requester accepts its own host's URLs)."""
     link = next((str(value) for key, value in headers.items() if key.lower() == "link"), "")
     for part in link.split(","):
-        target, _, rel = part.partition(";")
-        if 'rel="next"' in rel:
+        target, _, rels = part.partition(";")
+        if f'rel="{rel}"' in rels:
             return target.strip().removeprefix("<").removesuffix(">")
     return None
+
+
+def _next_page(headers: Mapping[str, Any]) -> str | None:
+    return _link(headers, "next")
+
+
+def _last_page(headers: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The rel="last" URL and its page number, when the listing is paged by number (not by cursor)."""
+    url = _link(headers, "last")
+    page = dict(parse_qsl(urlsplit(url).query)).get("page", "") if url else ""
+    return (url, int(page)) if url and page.isdigit() and int(page) >= 2 else None
+
+
+def _with_page(url: str, number: int) -> str:
+    """`url` (the rel="last" link) asking for page `number` instead, every other parameter as GitHub gave it."""
+    parts = urlsplit(url)
+    query = [(key, str(number) if key == "page" else value) for key, value in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
