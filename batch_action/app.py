@@ -28,7 +28,7 @@ from batch_action.engine.policy import GaveUp, RetrySettings, StopReason, standa
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Document, Problem, Severity, Skipped
-from batch_action.outcome import Outcome, merge_counts, replay_section, summarise
+from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
 from batch_action.parsing.documents import BodyChanged, load_tree, read_body
 from batch_action.publish import Publisher
 from batch_action.replay import MAX_LISTED, Checkpoint, locate_checkpoint, plan_replay
@@ -39,12 +39,13 @@ from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.apply import Applier, IssueRegistry
+from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.fit import group_children, limit_notices
 from batch_action.sync.github_failures import classify_github
 from batch_action.sync.lease import Lease
-from batch_action.sync.observe import Observation, observe
+from batch_action.sync.observe import Observation, observe, probe_features
 from batch_action.sync.plan import Action, Observed, Operation, Plan, Scope, make_plan
-from batch_action.sync.render import IssueSpec, build_specs, source_url
+from batch_action.sync.render import IssueSpec, build_specs, source_url, with_children_listed
 from batch_action.sync.tracker import IssueTracker, Response, ResponseListener
 
 EXIT_OK = 0
@@ -96,6 +97,7 @@ class Prepared:
     failed_files: list[str]  # files that could not be read, and the first file of each dependency cycle
     paths: dict[str, Path]  # the plan and graph files written
     commit: str = ""  # the commit the files came from, when known
+    missing: frozenset[Feature] = frozenset()  # the link features the plan knew this server lacks
 
     @property
     def items(self) -> int:
@@ -134,8 +136,11 @@ def prepare(
     phases: Phases,
     tracker: IssueTracker | None,
     discover: Discover = _git_discover,
-    reads: Callable[[Callable[[], Observation]], Observation] | None = None,
+    reads: ReadRetries | None = None,
+    features: ServerFeatures | None = None,
 ) -> Prepared:
+    """`features`: the run's verdict on the link endpoints, decided here from the listing when it can be."""
+    features = features or ServerFeatures()
     changes: ChangeSet | None = None
     with phases.timed("discover"):
         if settings.scope == "changed":
@@ -164,11 +169,25 @@ def prepare(
             observation = reads(read) if reads is not None else read()
             del read  # it holds the documents, let go below
             io.log(f"observe: {observation.listed} synced issues listed, {len(observation.adopted)} adopted")
+            listed = [*observation.observed.issues.values(), *observation.observed.orphans.values()]
+            wanted = [
+                feature
+                for feature, on in (
+                    (Feature.SUB_ISSUES, settings.sub_issues),
+                    (Feature.DEPENDENCIES, settings.dependencies),
+                )
+                if on
+            ]
+            probe = functools.partial(probe_features, tracker, listed, features, wanted)
+            reads(probe) if reads is not None else probe()
         else:
             observation = Observation(Observed())
             io.log("observe: no token, so the remote state is not read; every item in scope would be created")
         grouped = group_children(specs, observation.observed)
         specs, observation.observed = grouped.specs, grouped.observed
+        missing = features.missing
+        if Feature.SUB_ISSUES in missing:
+            specs = with_children_listed(specs)
     link = functools.partial(source_url, settings.server_url, settings.repository)
     fitted = limit_notices(graph.documents, specs, link)
     problems = [*tree.problems, *graph.problems, *graph.notes, *fitted, *grouped.problems, *observation.problems]
@@ -191,10 +210,11 @@ def prepare(
             Scope(None if scope.changed is None else scope.changed | grouped.touched, scope.removed),
             order=order,
             close_removed=settings.close_removed,
+            missing=missing,
         )
     paths["plan"] = write_plan_file(settings, plan, scope)
     commit = (changes.head if changes else None) or settings.sha
-    return Prepared(specs, scope, observation, plan, problems, picture, skipped, failed_files, paths, commit)
+    return Prepared(specs, scope, observation, plan, problems, picture, skipped, failed_files, paths, commit, missing)
 
 
 def planned_counts(prepared: Prepared) -> dict[str, int]:
@@ -361,9 +381,14 @@ def run(
         clock=clock,
     )
     reads = ReadRetries(settings, sleep, stop_event)
+
+    def missing_feature(feature: Feature) -> None:
+        io.warning(_not_available(feature, settings), title=f"no {feature} on this server")
+
+    features = ServerFeatures(missing_feature)
     try:
         with io.group("Plan"):
-            prepared = prepare(settings, io, phases, tracker, discover, reads)
+            prepared = prepare(settings, io, phases, tracker, discover, reads, features)
             paths = dict(prepared.paths)
             io.log_lines(plan_lines(prepared.plan, prepared.picture.kinds))
     except GaveUp as exc:
@@ -387,7 +412,17 @@ def run(
             + f": {prepared.items} items, {len(prepared.plan.operations)} operations planned, "
             f"nothing written. Made in {clock() - started:.2f} s."
         )
-        code = finish(settings, io, prepared, outcome, paths, phases, title="Issue sync: dry run", headline=headline)
+        code = finish(
+            settings,
+            io,
+            prepared,
+            outcome,
+            paths,
+            phases,
+            title="Issue sync: dry run",
+            headline=headline,
+            sections=_features_section(features, settings),
+        )
         with phases.timed("upload"):
             publisher.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
         return code
@@ -417,20 +452,20 @@ def run(
                 not_held = take_lease(settings, io, lease, reads, stop_event)
                 if not_held is None:
                     with io.group("Plan (lease held)"):
-                        prepared = prepare(settings, io, phases, tracker, discover, reads)
+                        prepared = prepare(settings, io, phases, tracker, discover, reads, features)
                         paths = dict(prepared.paths)
                         if checkpoint is None and not prepared.plan.operations:
                             io.log("lease: nothing left to write (another run wrote what this one planned)")
             if checkpoint is not None and not_held is None:
                 with io.group("Replay"), phases.timed("replay"):
-                    replayed = replay_checkpoint(settings, io, checkpoint, prepared, tracker, engine)
+                    replayed = replay_checkpoint(settings, io, checkpoint, prepared, tracker, engine, features)
             del checkpoint  # its stored plan (~40 MB at 10,000 items) has no use in the apply phase
         if replayed is not None:
             sections.append(replay_section(replayed))
             stopped_in_replay = replayed.resumable and stop_event is not None and stop_event.is_set()
             if replayed.extra.get("operations") and not stopped_in_replay:
                 with io.group("Plan (after replay)"):
-                    prepared = prepare(settings, io, phases, tracker, discover, reads)
+                    prepared = prepare(settings, io, phases, tracker, discover, reads, features)
                     paths = dict(prepared.paths)
         if not_held is not None:
             save_state(settings, prepared)  # nothing written: a replay of this run plans afresh
@@ -440,7 +475,15 @@ def run(
             outcome = Outcome({"skipped": len(prepared.skipped)}, resumable=True, stopped_reason="signal")
         else:
             save_state(settings, prepared)
-            outcome = apply_plan(settings, io, prepared, phases, tracker, engine)
+            outcome = apply_plan(settings, io, prepared, phases, tracker, engine, features)
+            if Feature.SUB_ISSUES in features.missing - prepared.missing and not outcome.resumable:
+                # Learnt from a link's 404, with nothing listed to probe before (a first sync): the parents
+                # written before it do not list their children yet. Plan again, knowing, and write them.
+                with io.group("Plan (parents list their sub-issues)"):
+                    prepared = prepare(settings, io, phases, tracker, discover, reads, features)
+                    paths = dict(prepared.paths)
+                save_state(settings, prepared)
+                outcome = followed_by(outcome, apply_plan(settings, io, prepared, phases, tracker, engine, features))
     finally:
         release_lease(io, lease)
         journal.close()
@@ -466,11 +509,26 @@ def run(
         phases,
         title="Issue sync",
         headline=headline,
-        sections=sections,
+        sections=[*sections, *_features_section(features, settings)],
     )
     with phases.timed("upload"):
         publisher.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
     return code
+
+
+def _not_available(feature: Feature, settings: Settings) -> str:
+    shown = "a parent's body lists its sub-issues" if feature is Feature.SUB_ISSUES else "a body lists its blockers"
+    return (
+        f"{feature} are not available on this server ({settings.api_url}) for {settings.repository}: "
+        f"the relations are listed in the issue bodies instead ({shown}), and no link of that kind is sent"
+    )
+
+
+def _features_section(features: ServerFeatures, settings: Settings) -> list[str]:
+    missing = sorted(features.missing)
+    if not missing:
+        return []
+    return ["### Server features\n\n" + "\n".join(f"- {_not_available(f, settings)}." for f in missing)]
 
 
 def make_lease(
@@ -600,7 +658,13 @@ def _stored_body(settings: Settings, spec: IssueSpec) -> str | None:
 
 
 def replay_checkpoint(
-    settings: Settings, io: ActionsIO, checkpoint: Checkpoint, prepared: Prepared, tracker: IssueTracker, engine: Engine
+    settings: Settings,
+    io: ActionsIO,
+    checkpoint: Checkpoint,
+    prepared: Prepared,
+    tracker: IssueTracker,
+    engine: Engine,
+    features: ServerFeatures | None = None,
 ) -> Outcome:
     """Finish the stored plan of an earlier run; the normal plan runs afterwards on what GitHub then shows."""
     stored = checkpoint.state
@@ -622,7 +686,9 @@ def replay_checkpoint(
     registry = IssueRegistry(observation.observed.issues)
     plan = Plan(todo.operations, [], [], {})
     result = (
-        run_operations(settings, io, plan, stored.specs, tracker, engine, registry, verify_links=True)
+        run_operations(
+            settings, io, plan, stored.specs, tracker, engine, registry, verify_links=True, features=features
+        )
         if todo.operations
         else None
     )
@@ -654,12 +720,13 @@ def apply_plan(
     phases: Phases,
     tracker: IssueTracker,
     engine: Engine,
+    features: ServerFeatures | None = None,
 ) -> Outcome:
     """Run the plan's operations through the engine and say what happened to every item."""
     registry = IssueRegistry(prepared.observation.observed.issues)
     with phases.timed("apply"):
         result = (
-            run_operations(settings, io, prepared.plan, prepared.specs, tracker, engine, registry)
+            run_operations(settings, io, prepared.plan, prepared.specs, tracker, engine, registry, features=features)
             if prepared.plan.operations
             else None
         )
@@ -682,6 +749,7 @@ def run_operations(
     registry: IssueRegistry,
     *,
     verify_links: bool = False,
+    features: ServerFeatures | None = None,
 ) -> RunResult:
     """The plan's operations are the engine's jobs (each knows its id, deps and scheduling order)."""
     applier = Applier(
@@ -693,6 +761,7 @@ def run_operations(
         verify_links=verify_links,
         manage_parents=settings.sub_issues,
         pace=engine.pace_write,
+        features=features,
     )
     with io.group(f"Apply: {len(plan.operations)} operations"):
         result = engine.run(plan.operations, applier)

@@ -239,7 +239,18 @@ def _spec(record: _Record) -> IssueSpec:
         # Absent in a checkpoint from before the `mentions` input, whose digests were made for verbatim bodies.
         mentions_escaped=record.get("mentions_escaped", (bool,), False),
         listed_blockers=record.texts("listed_blockers", []),  # absent before GitHub's 50-blocker limit was planned
+        children=_children(record),
     )
+
+
+def _children(record: _Record) -> tuple[tuple[str, str, bool], ...]:
+    """The sub-issues a parent's body lists on a server without them: [key, title, closed] each (absent before)."""
+    found: list[tuple[str, str, bool]] = []
+    for child in record.get("children", (list,), []):
+        if not (isinstance(child, list) and len(child) == 3 and [type(v) for v in child] == [str, str, bool]):
+            raise CheckpointError(f"{record.where}: 'children' must hold [key, title, closed] lists")
+        found.append((child[0], child[1], child[2]))
+    return tuple(found)
 
 
 def _operation(record: _Record) -> Operation:

@@ -93,6 +93,27 @@ def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadabl
     )
 
 
+def followed_by(first: Outcome, then: Outcome) -> Outcome:
+    """A second pass over items the first one wrote (parents listing their sub-issues, once the run learnt the
+    server has none): an item keeps its first outcome unless the second pass failed it or left it pending."""
+    counts, outcomes = dict(first.counts), dict(first.outcomes)
+    for key, now in then.outcomes.items():
+        was = outcomes.get(key)
+        if now in ("failed", "pending") and was != now:
+            if was in counts:
+                counts[was] -= 1
+            counts[now] = counts.get(now, 0) + 1
+            outcomes[key] = now
+    return Outcome(
+        counts,
+        resumable=first.resumable or then.resumable,
+        failures=first.failures + then.failures,
+        outcomes=outcomes,
+        stopped_reason=first.stopped_reason or then.stopped_reason,
+        extra=first.extra,
+    )
+
+
 def merge_counts(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
     merged = dict(a)
     for key in ("created", "updated", "closed", "failed"):

@@ -17,6 +17,7 @@ _ACTION_WORDS = {
     Action.LINK_PARENT: "link as sub-issue of",
     Action.LINK_BLOCKER: "mark blocked by",
     Action.RELINK: "re-link",
+    Action.LIST_CHILDREN: "list sub-issues in the body",
 }
 
 

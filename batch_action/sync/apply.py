@@ -16,6 +16,7 @@ from github.GithubException import GithubException
 
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.policy import Attempt
+from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.plan import Operation
 from batch_action.sync.refusals import Refusal, refusal_error, refusal_of
 from batch_action.sync.render import SYNC_LABEL, IssueSpec, label_colours, read_marker, render_body
@@ -142,6 +143,11 @@ def _absent(wanted: tuple[str, ...], have: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in wanted if name.lower() not in kept)
 
 
+_SHOWN_IN_BODY: dict[str, object] = {
+    "shown_in_body": True
+}  # the server lacks the endpoint: the body shows the relation
+
+
 class Applier:
     """The engine's execute callable: one operation, one attempt."""
 
@@ -156,11 +162,14 @@ class Applier:
         verify_links: bool = False,
         manage_parents: bool = True,
         pace: Callable[[], None] | None = None,
+        features: ServerFeatures | None = None,
     ) -> None:
         """`read_body` gives an item's markdown when its issue is written (it may raise `JobError`).
         `verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
         truth: a link made after it was written must not be sent twice). `manage_parents` (the `sub-issues`
-        input): a re-link of an item without a parent removes the sub-issue link the sync made earlier."""
+        input): a re-link of an item without a parent removes the sub-issue link the sync made earlier.
+        `features`: the run's verdict on the link endpoints; a link to a missing one is shown in the body only."""
+        self.features = features or ServerFeatures()
         self.read_body = read_body
         self.verify_links = verify_links
         self.manage_parents = manage_parents
@@ -217,19 +226,34 @@ class Applier:
         issue = self.tracker.update_issue(op.number, IssueFields(state="closed", state_reason="not_planned"))
         return {"number": issue.number}
 
+    def _list_children(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        issue = self._write_fields(self._need(op.key).number, self.specs[op.key])
+        return {"number": issue.number}
+
     def _link_parent(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         assert op.target is not None
         child, parent = self._need(op.key), self._need(op.target)
-        self.tracker.add_sub_issue(parent.number, child.id)
-        return {"parent": parent.number, "child": child.number}
+        done: dict[str, object] = {"parent": parent.number, "child": child.number}
+        if not self._linking(
+            Feature.SUB_ISSUES, parent.number, lambda: self.tracker.add_sub_issue(parent.number, child.id)
+        ):
+            done.update(_SHOWN_IN_BODY)
+        return done
 
     def _link_blocker(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         assert op.target is not None
         blocked, blocker = self._need(op.key), self._need(op.target)
-        if self.verify_links and any(i.id == blocker.id for i in self.tracker.list_blocked_by(blocked.number)):
-            return {"blocked": blocked.number, "blocker": blocker.number, "already": True}
-        self.tracker.add_blocked_by(blocked.number, blocker.id)
-        return {"blocked": blocked.number, "blocker": blocker.number}
+        done: dict[str, object] = {"blocked": blocked.number, "blocker": blocker.number}
+
+        def link() -> None:
+            if self.verify_links and any(i.id == blocker.id for i in self.tracker.list_blocked_by(blocked.number)):
+                done["already"] = True
+                return
+            self.tracker.add_blocked_by(blocked.number, blocker.id)
+
+        if not self._linking(Feature.DEPENDENCIES, blocked.number, link):
+            done.update(_SHOWN_IN_BODY)
+        return done
 
     def _relink(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         """Make the issue's parent and blocked-by links what the file states; links made by people stay."""
@@ -237,31 +261,69 @@ class Applier:
         me = self._need(op.key)
         added: list[int] = []
         removed: list[int] = []
-        unparented: int | None = None
-        if spec.parent:
-            parent = self._need(spec.parent)
-            # Read first: a re-link often only lacks a blocker, and re-adding a parent link is a wasted POST.
-            if not any(child.id == me.id for child in self.tracker.list_sub_issues(parent.number)):
-                self.tracker.add_sub_issue(parent.number, me.id)
-        elif self.manage_parents:
-            # The file lost its parent (say its PRD was deleted): undo the link the sync made. A parent without
-            # a marker was chosen by a person and stays.
-            was = self.tracker.get_parent(me.number)
-            if was is not None and read_marker(was.body) is not None:
-                self.tracker.remove_sub_issue(was.number, me.id)
-                unparented = was.number
-        wanted = {self._need(key).id: key for key in spec.blockers}
-        current = {issue.id: issue for issue in self.tracker.list_blocked_by(me.number)}
-        for blocker_id in sorted(set(wanted) - set(current)):
-            self.tracker.add_blocked_by(me.number, blocker_id)
-            added.append(blocker_id)
-        for blocker_id, issue in sorted(current.items()):
-            if blocker_id not in wanted and self.registry.manages(blocker_id) and read_marker(issue.body) is not None:
-                self.tracker.remove_blocked_by(me.number, blocker_id)
-                removed.append(blocker_id)
-        return {"number": me.number, "added": added, "removed": removed, "unparented": unparented}
+        unparented: list[int] = []
+
+        def reparent() -> None:
+            if spec.parent:
+                parent = self._need(spec.parent)
+                # Read first: a re-link often only lacks a blocker, and re-adding a parent link is a wasted POST.
+                if not any(child.id == me.id for child in self.tracker.list_sub_issues(parent.number)):
+                    self.tracker.add_sub_issue(parent.number, me.id)
+            elif self.manage_parents:
+                # The file lost its parent (say its PRD was deleted): undo the link the sync made. A parent
+                # without a marker was chosen by a person and stays.
+                was = self.tracker.get_parent(me.number)
+                if was is not None and read_marker(was.body) is not None:
+                    self.tracker.remove_sub_issue(was.number, me.id)
+                    unparented.append(was.number)
+
+        def reblock() -> None:
+            wanted = {self._need(key).id: key for key in spec.blockers}
+            current = {issue.id: issue for issue in self.tracker.list_blocked_by(me.number)}
+            for blocker_id in sorted(set(wanted) - set(current)):
+                self.tracker.add_blocked_by(me.number, blocker_id)
+                added.append(blocker_id)
+            for blocker_id, issue in sorted(current.items()):
+                managed = self.registry.manages(blocker_id) and read_marker(issue.body) is not None
+                if blocker_id not in wanted and managed:
+                    self.tracker.remove_blocked_by(me.number, blocker_id)
+                    removed.append(blocker_id)
+
+        parent_number = self._need(spec.parent).number if spec.parent else me.number
+        shown = [
+            str(feature)
+            for feature, number, relink in (
+                (Feature.SUB_ISSUES, parent_number, reparent),
+                (Feature.DEPENDENCIES, me.number, reblock),
+            )
+            if not self._linking(feature, number, relink)
+        ]
+        return {
+            "number": me.number,
+            "added": added,
+            "removed": removed,
+            "unparented": unparented[0] if unparented else None,
+        } | ({"shown_in_body": shown} if shown else {})
 
     # -- helpers --------------------------------------------------------------------------------------------
+    def _linking(self, feature: Feature, number: int, link: Callable[[], None]) -> bool:
+        """Run `link` unless the server lacks `feature`; False when it does (the body shows the relation).
+
+        A 404 from a link endpoint, for issue `number` that this run listed or created, means the endpoint is
+        missing, unless the issue has just been deleted: the first such 404 reads the issue to tell (one GET a
+        run), and from then on no link of that kind is sent. A 404 for a deleted issue fails the item."""
+        if not self.features.has(feature):
+            return False
+        try:
+            link()
+        except GithubException as exc:
+            if exc.status != 404:
+                raise
+            if not self.features.confirm_missing(feature, lambda: self.tracker.get_issue(number) is not None):
+                raise
+            return False
+        return True
+
     def _need(self, key: str) -> Known:
         known = self.registry.get(key)
         if known is None:
@@ -273,7 +335,7 @@ class Applier:
         # Only the numbers this body links to: copying the whole registry per issue is quadratic at 10,000 items.
         numbers = {
             key: known.number
-            for key in (spec.parent, *spec.blockers, *spec.listed_blockers)
+            for key in (spec.parent, *spec.blockers, *spec.listed_blockers, *(child for child, _, _ in spec.children))
             if key and (known := self.registry.get(key))
         }
         return render_body(spec, self.read_body(spec), numbers, source_url=self.source_url(spec.path))

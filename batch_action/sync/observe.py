@@ -8,10 +8,13 @@ sync) adopt it, once it is confirmed to be an issue of the target repository.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from github.GithubException import GithubException
+
 from batch_action.model import Document, Problem, Severity
+from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.plan import Observed
 from batch_action.sync.render import SYNC_LABEL, IssueSpec, read_marker
 from batch_action.sync.tracker import IssueTracker, RemoteIssue
@@ -138,3 +141,38 @@ def _adopt(
         claimed.add(issue.number)
         adopted[key] = issue
     return adopted
+
+
+def probe_features(
+    tracker: IssueTracker, listed: Iterable[RemoteIssue], features: ServerFeatures, wanted: Iterable[Feature]
+) -> None:
+    """Decide each `wanted` feature before planning (`sync.features`): the listing's summaries prove it present
+    at no cost; without any, one GET of a listed issue's links decides (a 404 for an issue just listed: missing)."""
+    issues = list(listed)
+    if not issues:
+        return  # nothing to ask about: the first link decides
+    reads: dict[Feature, Callable[[int], object]] = {
+        Feature.SUB_ISSUES: tracker.list_sub_issues,
+        Feature.DEPENDENCIES: tracker.list_blocked_by,
+    }
+    for feature in wanted:
+        if features.decided(feature):
+            continue
+        if any(_summarised(issue, feature) for issue in issues):
+            features.learn(feature, present=True)
+            continue
+        try:
+            reads[feature](issues[0].number)
+        except GithubException as exc:
+            if exc.status != 404:
+                raise
+            features.learn(feature, present=False)
+        else:
+            features.learn(feature, present=True)
+
+
+def _summarised(issue: RemoteIssue, feature: Feature) -> bool:
+    """Whether the listing carried the feature's summary for this issue (a server that has it sends it)."""
+    if feature is Feature.SUB_ISSUES:
+        return issue.sub_issues_total is not None
+    return issue.blocked_by_total is not None

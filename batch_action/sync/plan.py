@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from batch_action.limits import SUB_ISSUES_PER_PARENT
+from batch_action.sync.features import Feature
 from batch_action.sync.render import STYLED_LABELS, UNCONFIRMED_DIGEST, IssueSpec
 from batch_action.sync.tracker import RemoteIssue
 
@@ -32,6 +33,7 @@ class Action(StrEnum):
     LINK_PARENT = "link-parent"
     LINK_BLOCKER = "link-blocker"
     RELINK = "relink"
+    LIST_CHILDREN = "list-children"  # without sub-issues: a new parent's body, written again once its children exist
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ _ACTION_RANK = {
     Action.LINK_PARENT: 4,
     Action.LINK_BLOCKER: 5,
     Action.RELINK: 6,
+    Action.LIST_CHILDREN: 7,
 }
 
 
@@ -127,7 +130,9 @@ def make_plan(
     *,
     order: Mapping[str, int],
     close_removed: bool,
+    missing: frozenset[Feature] = frozenset(),
 ) -> Plan:
+    """`missing`: the link features this server lacks; no link to them is planned (the bodies show them)."""
     ops: list[Operation] = []
     outcome: dict[str, str] = {}
     unchanged: list[str] = []
@@ -161,7 +166,9 @@ def make_plan(
         links_changed = observed.links.get(key) != spec.links_digest
         # The body shows parent and blockers as #N links, so a links change rewrites the body too.
         update = observed.digests.get(key) != spec.digest or links_changed or _never_closed(spec, remote)
-        relink = links_changed or _links_look_wrong(spec, remote, observed, parent_moved_counts=in_scope)
+        relink = len(missing) < len(Feature) and (
+            links_changed or _links_look_wrong(spec, remote, observed, missing, parent_moved_counts=in_scope)
+        )
         if update or relink:
             work.append((spec, remote, update, relink))
         elif in_scope:
@@ -194,6 +201,8 @@ def make_plan(
         refs = [spec.parent, *spec.blockers, *spec.listed_blockers]  # the body links to each
         room = making_room.get(spec.parent or "", ())
         ref_deps = tuple(d for ref in refs for d in create_dep(ref))
+        # A body listing its children waits for theirs; a new parent cannot (they wait for it): it lists them after.
+        child_deps = tuple(d for child, _, _ in spec.children for d in create_dep(child))
         label_dep = (
             tuple(label_ids[label] for label in spec.labels if label in label_ids) if remote is None or update else ()
         )
@@ -211,7 +220,19 @@ def make_plan(
                 )
             )
             outcome[spec.key] = "create"
-            if spec.parent:
+            if child_deps:
+                ops.append(
+                    Operation(
+                        f"{Action.LIST_CHILDREN}:{spec.key}",
+                        Action.LIST_CHILDREN,
+                        spec.key,
+                        spec.path,
+                        own + child_deps,
+                        reason="list its sub-issues in the body",
+                        order=position(spec.key, Action.LIST_CHILDREN),
+                    )
+                )
+            if spec.parent and Feature.SUB_ISSUES not in missing:
                 ops.append(
                     Operation(
                         f"{Action.LINK_PARENT}:{spec.key}",
@@ -224,7 +245,7 @@ def make_plan(
                         order=position(spec.key, Action.LINK_PARENT),
                     )
                 )
-            for blocker in spec.blockers:
+            for blocker in spec.blockers if Feature.DEPENDENCIES not in missing else ():
                 ops.append(
                     Operation(
                         f"{Action.LINK_BLOCKER}:{spec.key}<-{blocker}",
@@ -248,7 +269,7 @@ def make_plan(
                     spec.path,
                     # After the re-link: the marker's links digest is then written only once the links are made,
                     # so a run killed in between leaves a marker the next run sees as not done.
-                    label_dep + ref_deps + ((relink_id,) if relink else ()),
+                    label_dep + ref_deps + child_deps + ((relink_id,) if relink else ()),
                     number=remote.number,
                     reason=_update_reason(spec, remote, observed),
                     order=position(spec.key, Action.UPDATE),
@@ -336,22 +357,25 @@ def _update_reason(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> 
         return "finish: GitHub had left labels off the issue"
     if digest == spec.digest and observed.links.get(spec.key) == spec.links_digest:
         return "finish closing: the run that created the issue stopped before closing it"
-    return "file changed"
+    return "file changed, or the sub-issues its body lists" if spec.children else "file changed"
 
 
-def _links_look_wrong(spec: IssueSpec, remote: RemoteIssue, observed: Observed, *, parent_moved_counts: bool) -> bool:
+def _links_look_wrong(
+    spec: IssueSpec, remote: RemoteIssue, observed: Observed, missing: frozenset[Feature], *, parent_moved_counts: bool
+) -> bool:
     """What the listing says about links, when it says anything, against what the files state.
 
     This is how a plain re-run notices a link that an interrupted run never made, without a request per issue:
     no parent at all, or fewer blocked-by links than the file names. A parent other than the file's counts only
-    when `parent_moved_counts` (the file is in scope): for an unchanged file it may be a person's choice.
+    when `parent_moved_counts` (the file is in scope): for an unchanged file it may be a person's choice. A feature
+    the server lacks has no links to miss.
     """
     if remote.blocked_by_total is None:
         return False  # the API told us nothing about links
-    if spec.parent:
+    if spec.parent and Feature.SUB_ISSUES not in missing:
         if remote.parent_number is None:
             return True
         parent = observed.issues.get(spec.parent)
         if parent_moved_counts and parent is not None and parent.number != remote.parent_number:
             return True
-    return remote.blocked_by_total < len(spec.blockers)
+    return Feature.DEPENDENCIES not in missing and remote.blocked_by_total < len(spec.blockers)

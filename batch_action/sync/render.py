@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
 from batch_action import limits
@@ -67,6 +67,8 @@ class IssueSpec:
     mentions_escaped: bool = False
     # Blockers past GitHub's 50 per issue: shown in the body as `#N` links, not linked (`blockers` are).
     listed_blockers: tuple[str, ...] = ()
+    # On a server without sub-issues: the children (key, title, closed) the body lists as a task list.
+    children: tuple[tuple[str, str, bool], ...] = ()
 
     @property
     def state(self) -> str:
@@ -182,6 +184,22 @@ def links_digest(parent: str | None, blockers: tuple[str, ...], listed: tuple[st
     return _digest(links)
 
 
+def with_children_listed(specs: Mapping[str, IssueSpec]) -> dict[str, IssueSpec]:
+    """For a server without sub-issues: each parent's body lists its children (`- [ ] #12 title`, ticked when
+    done). Its digest then covers them, by key, title and state, so a parent is written again exactly when its
+    list would read differently; on a server with sub-issues no spec changes (nor any digest)."""
+    children: dict[str, list[IssueSpec]] = {}
+    for spec in specs.values():
+        if spec.parent and spec.parent in specs:
+            children.setdefault(spec.parent, []).append(spec)
+    out = dict(specs)
+    for key, kids in children.items():
+        parent = specs[key]
+        listed = tuple((kid.key, kid.title, kid.closed) for kid in sorted(kids, key=lambda kid: kid.key))
+        out[key] = replace(parent, children=listed, digest=_digest({"content": parent.digest, "children": listed}))
+    return out
+
+
 def _digest(value: object) -> str:
     # The text of json.dumps(value, sort_keys=True, ensure_ascii=False), from an encoder made once.
     return hashlib.sha256(encode_one_line(value).encode()).hexdigest()[:16]
@@ -244,7 +262,23 @@ def _tail(spec: IssueSpec, ref: Callable[[str], str], source_url: str) -> str:
     if blockers:
         meta.append("**Depends on:** " + _ref_list(blockers, ref))
     meta.append(f"**Source:** [{spec.path}]({source_url})")
-    return "\n\n---\n" + " · ".join(meta) + f"\n\n{spec.marker()}\n"
+    children = f"\n\n**Sub-issues:**\n{_task_list(spec.children, ref)}" if spec.children else ""
+    return "\n\n---\n" + " · ".join(meta) + children + f"\n\n{spec.marker()}\n"
+
+
+def _task_list(children: Sequence[tuple[str, str, bool]], ref: Callable[[str], str]) -> str:
+    """`- [ ] #12 title` a child, `- [x]` a done one, within the same room as the list of blockers. A title
+    notifies no one as a title; in a body it would, so its mentions are escaped whatever the `mentions` input."""
+    lines: list[str] = []
+    width = 0
+    for key, title, closed in children:
+        text = escape_mentions(title)
+        width += max(len(key) + 2, _WIDEST_NUMBER) + len(text) + 8  # the widest reference: a cut that depends
+        if width > _REFS_CHARS:  # on the file alone, as for the blockers
+            break
+        lines.append(f"- [{'x' if closed else ' '}] {ref(key)} {text}")
+    more = len(children) - len(lines)
+    return "\n".join(lines) + (f"\n- … and {more} more (see the planning folder)" if more else "")
 
 
 def _ref_list(keys: Sequence[str], ref: Callable[[str], str]) -> str:
