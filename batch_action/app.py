@@ -346,6 +346,8 @@ def run(
     """
     phases = Phases(clock)
     started = clock()
+    for warning in settings.warnings:
+        io.warning(warning, title="input set twice")
     stop_event = stop_event or threading.Event()  # also set when the lease is lost
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     requests = RequestLog(clock)
