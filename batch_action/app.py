@@ -26,6 +26,7 @@ from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.journal import Journal
 from batch_action.engine.policy import GaveUp, RetrySettings, StopReason, standard_retrier
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
+from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast, run_split
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Document, Problem, Severity, Skipped
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
@@ -33,8 +34,15 @@ from batch_action.parsing.documents import BodyChanged, load_tree, read_body
 from batch_action.publish import Publisher
 from batch_action.replay import MAX_LISTED, Checkpoint, locate_checkpoint, plan_replay
 from batch_action.report.files import write_json, write_text
+from batch_action.report.forecast_view import forecast_json, forecast_lines, forecast_markdown
 from batch_action.report.markdown import plan_lines, render_report
-from batch_action.report.performance import peak_rss_mib, performance_data, performance_markdown
+from batch_action.report.performance import (
+    dry_run_performance_markdown,
+    peak_rss_mib,
+    performance_data,
+    performance_markdown,
+)
+from batch_action.report.plan_view import plan_view
 from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
@@ -292,7 +300,8 @@ def finish(
         peak_rss=peak_rss_mib(),
     )
     outcome.extra["performance"] = performance
-    sections = [*(sections or []), performance_markdown(performance)]
+    shown = dry_run_performance_markdown(performance) if settings.dry_run else performance_markdown(performance)
+    sections = [*(sections or []), shown]
     # Failure messages quote GitHub and exceptions: no registered secret may reach a file or an artifact.
     outcome.failures = [
         {**failure, "message": io.redact(str(failure.get("message", "")))} for failure in outcome.failures
@@ -302,7 +311,9 @@ def finish(
         headline=headline,
         counts=outcome.counts,
         plan=prepared.plan,
+        view=plan_view(prepared.plan, prepared.specs, prepared.picture),
         kinds=kinds,
+        root=settings.relative_path,
         problems=prepared.problems,
         skipped=prepared.skipped,
         mermaid=drawn,
@@ -361,6 +372,8 @@ def run(
     """
     phases = Phases(clock)
     started = clock()
+    for warning in settings.warnings:
+        io.warning(warning, title="input set twice")
     stop_event = stop_event or threading.Event()  # also set when the lease is lost
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     requests = RequestLog(clock)
@@ -390,7 +403,12 @@ def run(
         with io.group("Plan"):
             prepared = prepare(settings, io, phases, tracker, discover, reads, features)
             paths = dict(prepared.paths)
-            io.log_lines(plan_lines(prepared.plan, prepared.picture.kinds))
+            io.log_lines(plan_lines(plan_view(prepared.plan, prepared.specs, prepared.picture), settings.relative_path))
+            forecasted = None
+            if settings.dry_run or tracker is None:
+                forecasted = dry_run_forecast(settings, prepared, tracker, reads, requests.summary()["total"])
+            if forecasted is not None:
+                io.log_lines(forecast_lines(forecasted, _titles(prepared)))
     except GaveUp as exc:
         failure = exc.failure
         io.error(
@@ -406,6 +424,10 @@ def run(
     if settings.dry_run or tracker is None:
         counts = planned_counts(prepared)
         outcome = Outcome(counts, outcomes=dict(prepared.plan.outcome), extra={"requests": requests.summary()})
+        sections: list[str] = []
+        if forecasted is not None:
+            outcome.extra["forecast"] = forecast_json(forecasted)
+            sections.append(forecast_markdown(forecasted, _titles(prepared)))
         headline = (
             f"**Dry run** on `{settings.relative_path}`"
             + (f" for `{settings.repository}`" if settings.repository else "")
@@ -421,7 +443,7 @@ def run(
             phases,
             title="Issue sync: dry run",
             headline=headline,
-            sections=_features_section(features, settings),
+            sections=[*sections, *_features_section(features, settings)],
         )
         with phases.timed("upload"):
             publisher.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
@@ -439,7 +461,7 @@ def run(
 
     engine = make_engine(settings, io, journal, stop_event, sleep, upload_checkpoint)
     listeners.append(engine.observe)
-    sections: list[str] = []
+    sections = []
     replayed: Outcome | None = None
     lease = make_lease(settings, io, tracker, sleep, stop_event)
     try:
@@ -474,9 +496,10 @@ def run(
             # Spend the runner's grace time on the checkpoint, not on a new plan; the next run replays again.
             outcome = Outcome({"skipped": len(prepared.skipped)}, resumable=True, stopped_reason="signal")
         else:
+            deferred = keep_to_budget(settings, io, prepared, tracker, reads)
             save_state(settings, prepared)
             outcome = apply_plan(settings, io, prepared, phases, tracker, engine, features)
-            if Feature.SUB_ISSUES in features.missing - prepared.missing and not outcome.resumable:
+            if Feature.SUB_ISSUES in features.missing - prepared.missing and not outcome.resumable and not deferred:
                 # Learnt from a link's 404, with nothing listed to probe before (a first sync): the parents
                 # written before it do not list their children yet. Plan again, knowing, and write them.
                 with io.group("Plan (parents list their sub-issues)"):
@@ -484,6 +507,11 @@ def run(
                     paths = dict(prepared.paths)
                 save_state(settings, prepared)
                 outcome = followed_by(outcome, apply_plan(settings, io, prepared, phases, tracker, engine, features))
+            if deferred:
+                outcome.counts["pending"] = outcome.counts.get("pending", 0) + len(deferred)
+                outcome.outcomes.update(dict.fromkeys(deferred, "pending"))
+                outcome.resumable = True
+                outcome.stopped_reason = outcome.stopped_reason or str(StopReason.RATE_LIMIT)
     finally:
         release_lease(io, lease)
         journal.close()
@@ -529,6 +557,62 @@ def _features_section(features: ServerFeatures, settings: Settings) -> list[str]
     if not missing:
         return []
     return ["### Server features\n\n" + "\n".join(f"- {_not_available(f, settings)}." for f in missing)]
+
+
+def _titles(prepared: Prepared) -> dict[str, str]:
+    return {key: title for key, _, title in prepared.picture.nodes}
+
+
+def read_budget(tracker: IssueTracker | None, reads: ReadRetries) -> Budget | None:
+    """The primary budget left, from `GET /rate_limit` (free); None where GitHub has no limits (GHES)."""
+    if tracker is None:
+        return ASSUMED_BUDGET
+    found = reads(tracker.rate_limit)
+    return Budget(found.limit, found.remaining, found.reset_at) if found is not None else None
+
+
+def dry_run_forecast(
+    settings: Settings, prepared: Prepared, tracker: IssueTracker | None, reads: ReadRetries, reads_sent: int
+) -> Forecast | None:
+    budget = read_budget(tracker, reads)
+    if budget is None:
+        return None
+    return forecast(
+        prepared.plan,
+        prepared.specs,
+        budget=budget,
+        # What looking at GitHub cost this dry run; without a token, the real run's one listing page.
+        reads=reads_sent if tracker is not None else 1,
+        writes_per_minute=settings.writes_per_minute,
+    )
+
+
+def keep_to_budget(
+    settings: Settings, io: ActionsIO, prepared: Prepared, tracker: IssueTracker, reads: ReadRetries
+) -> list[str]:
+    """Cut the plan to the items the primary budget pays for (forecast.py: the split a dry run forecasts), so a
+    run that cannot finish stops cleanly after whole items instead of midway. Returns the items left for later."""
+    if not prepared.plan.operations:
+        return []
+    try:
+        budget = read_budget(tracker, reads)
+    except GaveUp:
+        return []  # the engine's own reserve still stops the run in time
+    if budget is None:
+        return []
+    cut = run_split(prepared.plan, prepared.specs, budget, writes_per_minute=settings.writes_per_minute)
+    if cut.whole:
+        return []
+    plan = prepared.plan
+    outcome = {**plan.outcome, **dict.fromkeys(cut.deferred_items, "pending")}
+    prepared.plan = Plan(cut.operations, plan.unchanged, plan.out_of_scope, outcome)
+    io.warning(
+        f"the primary budget ({budget.remaining:,} of {budget.limit:,} requests left) pays for "
+        f"{len(cut.first_items)} of {len(cut.first_items) + len(cut.deferred_items)} items: this run does those "
+        "and stops resumable; a run after the budget's reset does the rest",
+        title="issue sync needs more than one run",
+    )
+    return cut.deferred_items
 
 
 def make_lease(

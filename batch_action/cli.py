@@ -38,15 +38,23 @@ def _github_tracker(settings: Settings, listener: ResponseListener | None) -> Is
     )
 
 
-def _install_signal_handlers(stop: threading.Event, io: ActionsIO) -> None:
+class DryRunCancelled(Exception):
+    """A signal ended a dry run: nothing was written, so there is nothing to finish or resume."""
+
+
+def _install_signal_handlers(stop: threading.Event, io: ActionsIO, *, dry_run: bool) -> None:
     """The runner sends SIGINT, then SIGTERM 7.5 s later, then kills: stop scheduling at the first of them.
 
+    A dry run writes nothing, so it has nothing to finish: it stops where it is (exit 1, `resumable=false`).
     Python as PID 1 in a container ignores SIGTERM unless a handler is installed, hence this.
     """
 
     def handler(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if dry_run:
+            raise DryRunCancelled(f"received {name}: a dry run writes nothing, so there is nothing to resume; stopped")
         if not stop.is_set():
-            io.log(f"received {signal.Signals(signum).name}: finishing in-flight requests, then stopping (resumable)")
+            io.log(f"received {name}: finishing in-flight requests, then stopping (resumable)")
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -87,7 +95,7 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     io.mask(settings.token)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
-        _install_signal_handlers(stop, io)
+        _install_signal_handlers(stop, io, dry_run=settings.dry_run)
     artifacts = (
         ArtifactClient.from_env(environment, mask=io.mask) if settings.upload_artifacts or settings.replay else None
     )
@@ -100,6 +108,10 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
             env=environment,
             artifacts=artifacts,
         )
+    except DryRunCancelled as exc:
+        io.log(str(exc))
+        io.set_output("resumable", "false")
+        return EXIT_INCOMPLETE
     except Exception as exc:  # the last line of defence: one clear error, the trace in the debug log
         io.error(f"internal error: {type(exc).__name__}: {exc}", title="issue sync failed")
         io.debug(traceback.format_exc())

@@ -152,7 +152,7 @@ class GraphPicture:
 
 
 def _node_line(index: int, kind: str, title: str, outcome: str | None) -> str:
-    label = _mermaid_label(f"{kind}: {title}" if kind == Kind.TASK.value else title)
+    label = _mermaid_label(title)  # the shape tells the kind; PRD and epic titles say it too
     shape = ("[[", "]]") if kind == Kind.PRD.value else ("([", "])") if kind == Kind.EPIC.value else ("[", "]")
     return f'  n{index}{shape[0]}"{label}"{shape[1]}:::{_css(outcome, kind)}'
 

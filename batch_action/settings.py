@@ -118,6 +118,7 @@ class Settings:
     run_id: str = ""
     run_attempt: int = 1
     in_actions: bool = False
+    warnings: tuple[str, ...] = ()  # said once the run starts: e.g. an input set in two spellings that disagree
 
     @property
     def relative_path(self) -> str:
@@ -199,6 +200,27 @@ def raw_inputs(env: Mapping[str, str], flags: Mapping[str, str] | None = None) -
         else:
             values[spec.name] = spec.default
     return values
+
+
+def spelling_conflicts(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Inputs set in both spellings with different values: the hyphen one (the runner's) is used, which may not be
+    what the workflow meant."""
+    found = []
+    for spec in INPUTS:
+        upper = spec.name.upper()
+        hyphen, underscore = f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"
+        if hyphen == underscore:
+            continue
+        first, second = (env.get(hyphen) or "").strip(), (env.get(underscore) or "").strip()
+        if first and second and first != second:
+            if spec.name == "github-token":  # a secret: say that they differ, never what they hold
+                found.append(f"{hyphen} and {underscore} are both set and differ; {hyphen} is used")
+            else:
+                found.append(
+                    f"input `{spec.name}` is set twice: {hyphen} is {first!r} and {underscore} is {second!r}; "
+                    f"{first!r} ({hyphen}) is used"
+                )
+    return tuple(found)
 
 
 def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Settings:
@@ -357,6 +379,7 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "run_id": env.get("GITHUB_RUN_ID", ""),
         "run_attempt": max(attempt, 1),
         "in_actions": in_actions,
+        "warnings": spelling_conflicts(env),
     }
     if problems:
         raise SettingsError(problems)

@@ -157,15 +157,19 @@ def test_body_has_metadata_links_and_marker() -> None:
     assert marker and marker.key == "task:e/002" and marker.digest == specs["task:e/002"].digest
 
 
-def test_the_logged_plan_shows_at_most_200_operations_of_a_kind() -> None:
+def test_the_logged_plan_shows_at_most_500_items_then_a_count() -> None:
     from batch_action.report.markdown import plan_lines
-    from batch_action.sync.plan import Action, Operation, Plan
+    from batch_action.report.plan_view import ItemLine, PlanView
 
-    ops = [Operation(f"create:task:e/{i:03}", Action.CREATE, f"task:e/{i:03}", f"e/{i:03}.md") for i in range(205)]
-    lines = plan_lines(Plan(ops, [], [], {}), {op.key: "task" for op in ops})
-    assert lines[:2] == ["task:", "  create  e/000.md"] and lines[200] == "  create  e/199.md"
-    assert lines[201] == "  … and 5 more task operations (all of them are in plan.json)"
-    assert lines[202].startswith("plan: 205 create")
+    view = PlanView((), (), 505, 0, 0, 0, 0, 0, 0, 0, 0)
+    items = tuple(
+        ItemLine(f"task:e/{i:03}", "task", f"Task {i}", f".claude/epics/e/{i:03}.md", 0, ("create",))
+        for i in range(505)
+    )
+    lines = plan_lines(replace(view, items=items), ".claude")
+    assert lines[0] == "plan: 505 issues to create; 0 unchanged, 0 out of scope"
+    assert lines[2] == "- Task 0 — create  (epics/e/000.md)" and lines[501] == "- Task 499 — create  (epics/e/499.md)"
+    assert lines[502] == "  … and 5 more items (every operation is in plan.json)"
 
 
 def test_a_label_job_paces_its_create_and_nothing_else() -> None:

@@ -1,21 +1,16 @@
-"""Golden files for the human report: the dry-run report of the example tree and the performance section.
+"""Golden files for the human report: the performance section (the dry-run report of the example tree, through
+the entry point, is in test_dry_run_golden.py).
 
 Regenerate after an intended change with `UPDATE_GOLDEN=1 pytest tests/test_report_golden.py`, then read the diff.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
-from batch_action.actions_io import ActionsIO
-from batch_action.app import Phases, planned_counts, prepare
-from batch_action.report.markdown import render_report
 from batch_action.report.performance import performance_data, performance_markdown
-from batch_action.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden"
 
 
@@ -24,26 +19,6 @@ def check(name: str, text: str) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8"), f"{name} differs; UPDATE_GOLDEN=1 rewrites it"
-
-
-def test_example_dry_run_report(tmp_path: Path) -> None:
-    env = {"GITHUB_WORKSPACE": str(ROOT), "RUNNER_TEMP": str(tmp_path)}
-    settings = load_settings(
-        env, ["--dry-run", "--scope", "all", "--path", "examples/.claude", "--repository", "octo/repo"]
-    )
-    prepared = prepare(settings, ActionsIO(io.StringIO(), {}), Phases(), None)
-    kinds = prepared.picture.kinds
-    report = render_report(
-        title="Issue sync: dry run",
-        headline="**Dry run** on `examples/.claude` for `octo/repo`.",
-        counts=planned_counts(prepared),
-        plan=prepared.plan,
-        kinds=kinds,
-        problems=prepared.problems,
-        skipped=prepared.skipped,
-        mermaid=prepared.picture.mermaid(prepared.plan.outcome),
-    )
-    check("example-dry-run-report.md", report)
 
 
 def test_performance_section() -> None:

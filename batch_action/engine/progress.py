@@ -25,6 +25,7 @@ class ProgressSnapshot:
     writes_per_minute: float = 0.0
     limit_wait: float = 0.0  # seconds waited for rate limits so far
     concurrency: int = 0
+    paced_left: int = 0  # content-creating jobs not finished yet: the write pacing holds them back
 
     @property
     def finished(self) -> int:
@@ -105,8 +106,11 @@ class ProgressReporter:
         else:
             parts.append(f"in flight {snap.in_flight}")
             remaining = self.total - snap.finished
+            # The rate so far overstates the pace while the first jobs are labels and a burst of writes: the
+            # writes left cannot go faster than their pacing.
+            paced = snap.paced_left * 60.0 / snap.writes_per_minute if 0 < snap.writes_per_minute < 1e6 else 0.0
             if snap.finished and remaining > 0:
-                parts.append(f"ETA {format_duration(elapsed / snap.finished * remaining)}")
+                parts.append(f"ETA {format_duration(max(elapsed / snap.finished * remaining, paced))}")
             elif remaining > 0:
-                parts.append("ETA ?")
+                parts.append(f"ETA {format_duration(paced)}" if paced else "ETA ?")
         return ", ".join(parts)

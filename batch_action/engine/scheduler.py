@@ -426,6 +426,7 @@ class _Run:
             writes_per_minute=self.governor.writes_per_minute,
             limit_wait=sum(v for k, v in self._waited().items() if is_limit_wait(k)),
             concurrency=self.governor.effective_concurrency,
+            paced_left=sum(1 for i, job in enumerate(self.jobs) if job.creates_content and self.outcomes[i] is None),
         )
 
     def _progress(self) -> None:

@@ -15,8 +15,9 @@ from pathlib import Path, PurePosixPath
 
 from batch_action.discovery.tree import PlanningFolder, UnreadableFile, UnsafePath, inside_folder, read_file
 from batch_action.model import LINE_FIELDS, Document, Kind, Problem, Severity, Skipped, text_digest
-from batch_action.parsing.frontmatter import FrontMatterError, Value, body_of, split
+from batch_action.parsing.frontmatter import FrontMatter, FrontMatterError, Value, body_of, split
 from batch_action.sync.mentions import escape_mentions
+from batch_action.sync.render import DONE_STATUSES
 
 ARCHIVE_DIRS = ("archived", ".archived")
 _TASK_RE = re.compile(r"^(\d+|task-\d+|bug-[\w.-]+)\.md$", re.IGNORECASE)
@@ -151,6 +152,7 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
     # CCPM itself reads fields line by line, so a file only the line reader understands is normal, not a fault.
     problems = [Problem(path, message, line, fix, Severity.NOTICE) for line, message, fix in front.problems]
     values = front.values
+    problems.extend(_silent_mistakes(path, where, front, values))
     github_number, github_repo, github_problem = _github_ref(values)
     if github_problem:
         problems.append(Problem(path, github_problem, front.lines.get("github"), severity=Severity.WARNING))
@@ -184,6 +186,71 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         body_chars=len(escaped),
     )
     return document, problems
+
+
+def _silent_mistakes(path: str, where: Place, front: FrontMatter, values: dict[str, Value]) -> list[Problem]:
+    """What the file says that the sync would otherwise take quietly, and wrongly."""
+    found: list[Problem] = []
+    status = _text(values.get("status")).lower()
+    if status and status not in DONE_STATUSES and status.replace("_", "-") not in OPEN_STATUSES:
+        found.append(
+            Problem(
+                path,
+                f"`status: {status}` is not a known status: the issue stays open",
+                front.lines.get("status"),
+                "use a done status to close it ("
+                + ", ".join(sorted(DONE_STATUSES))
+                + ") or an open one ("
+                + ", ".join(sorted(OPEN_STATUSES))
+                + ")",
+                Severity.NOTICE,
+            )
+        )
+    fields = None if front.has_front_matter else _FIELD_LINE_RE.match(front.body.lstrip("\n"))
+    if fields is not None:
+        found.append(
+            Problem(
+                path,
+                f"the file starts with front-matter fields (`{fields.group(1)}:`) but has no `---` lines around "
+                "it: they are read as body text",
+                front.body[: len(front.body) - len(front.body.lstrip("\n"))].count("\n") + 1,
+                "put a line `---` before the first field and another after the last",
+                Severity.NOTICE,
+            )
+        )
+    elif not (_text(values.get("name")) or _text(values.get("title")) or _HEADING_RE.search(front.body)):
+        stem = where.key.split(":", 1)[1].rsplit("/", 1)[-1]
+        found.append(
+            Problem(
+                path,
+                f"no title: no `name:` or `title:` field and no `# heading`, so the issue is titled `{stem}`",
+                1,
+                "add `name: <title>` to the front matter",
+                Severity.NOTICE,
+            )
+        )
+    return found
+
+
+# Statuses that keep the issue open, as CCPM and ClaudeAutoPM write them (formats.md §1.2, §4); `_` and `-` alike.
+OPEN_STATUSES = frozenset(
+    {
+        "open",
+        "in-progress",
+        "active",
+        "backlog",
+        "pending",
+        "not-started",
+        "ready",
+        "blocked",
+        "draft",
+        "planning",
+        "todo",
+        "review",
+        "none",
+    }
+)
+_FIELD_LINE_RE = re.compile(r"^(name|title|status|epic|prd|depends_on|github|created):")
 
 
 def _body_text(body: str) -> str:

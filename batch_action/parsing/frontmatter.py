@@ -76,6 +76,8 @@ def split(text: str) -> FrontMatter:
     else:
         key_lines = _key_lines(header)
         values, problems, used_fallback = _read_values(header)
+    if len(key_lines) < sum(1 for line in header if _KEY_RE.match(line)):
+        problems = [*problems, *duplicate_keys(header)]
     return FrontMatter(
         values=values,
         lines=key_lines,
@@ -129,14 +131,13 @@ def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, s
     try:
         loaded = _load("\n".join(header))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = (mark.line + 2) if mark is not None else 2
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problem = (
-            line,
-            f"front matter is not valid YAML ({reason}); read it line by line instead",
-            'quote values that contain `: `, e.g. name: "Refactor: storage"',
-        )
+        context = getattr(exc, "context", None) or ""
+        fix = _yaml_fix(reason, context)
+        # An unclosed list is reported where the stream ends; the line to fix is the one that opened it.
+        mark = getattr(exc, "context_mark" if "flow" in context else "problem_mark", None)
+        line = (mark.line + 2) if mark is not None else 2
+        problem = (line, f"front matter is not valid YAML ({reason}); read it line by line instead", fix)
         return read_lines(header), [problem], True
     if loaded is None:
         return {}, [], False
@@ -148,6 +149,37 @@ def _read_values(header: list[str]) -> tuple[dict[str, Value], list[tuple[int, s
         if normalised is not None:
             values[str(key)] = normalised
     return values, [], False
+
+
+def _yaml_fix(reason: str, context: str) -> str:
+    """The fix for the YAML error PyYAML reported: the hint for one mistake is wrong for another."""
+    if "\\t" in reason or "tab" in reason:
+        return "indent with spaces: YAML does not allow tabs"
+    if "flow sequence" in context:
+        return "close the list with `]`, e.g. depends_on: [001, 002]"
+    if "mapping values are not allowed" in reason:
+        return 'quote values that contain `: `, e.g. name: "Refactor: storage"'
+    if "end of stream" in reason or "quoted scalar" in context:
+        return "close the quote the value opens"
+    return "write each field as `key: value` on a line of its own, quoting a value with special characters"
+
+
+def duplicate_keys(header: list[str]) -> list[tuple[int, str, str]]:
+    """Keys given twice at the start of a line: YAML and the line reader keep the last, silently."""
+    first: dict[str, int] = {}
+    found: list[tuple[int, str, str]] = []
+    for index, line in enumerate(header):
+        match = _KEY_RE.match(line)
+        if match is None:
+            continue
+        key, number = match.group(1), index + 2
+        if key in first:
+            found.append(
+                (number, f"`{key}` is given twice (lines {first[key]} and {number}); the last one is used", "keep one")
+            )
+        else:
+            first[key] = number
+    return found
 
 
 def _load(source: str) -> object:

@@ -2,54 +2,78 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from batch_action.model import Problem, Skipped
-from batch_action.sync.plan import Action, Operation, Plan
-
-_ACTION_WORDS = {
-    Action.LABELS: "ensure labels",
-    Action.CREATE: "create",
-    Action.UPDATE: "update",
-    Action.CLOSE: "close",
-    Action.LINK_PARENT: "link as sub-issue of",
-    Action.LINK_BLOCKER: "mark blocked by",
-    Action.RELINK: "re-link",
-    Action.LIST_CHILDREN: "list sub-issues in the body",
-}
+from batch_action.report.plan_view import PLAN_ITEMS_SHOWN, PlanView
+from batch_action.sync.plan import Action, Plan
 
 
-PLAN_LINES_PER_KIND = 200  # the job log shows this many operations of each kind; plan.json has them all
-
-
-def plan_lines(plan: Plan, kinds: Mapping[str, str], *, per_kind: int = PLAN_LINES_PER_KIND) -> list[str]:
-    """One line per operation, grouped by kind, for the log: at most `per_kind` of each kind, then a count."""
-    lines: list[str] = []
-    by_kind: dict[str, list[Operation]] = {}
-    for op in plan.operations:
-        kind = kinds.get(op.key, "labels" if op.action is Action.LABELS else "removed")
-        by_kind.setdefault(kind, []).append(op)
-    for kind in ("labels", "prd", "epic", "task", "removed"):
-        ops = by_kind.get(kind, [])
-        if not ops:
-            continue
-        lines.append(f"{kind}:")
-        for op in ops[:per_kind]:
-            issue = f" #{op.number}" if op.number else ""
-            target = f" {op.target}" if op.target else ""
-            lines.append(f"  {_ACTION_WORDS[op.action]}{issue}{target}  {op.path or op.key}")
-        if len(ops) > per_kind:
-            lines.append(f"  … and {len(ops) - per_kind} more {kind} operations (all of them are in plan.json)")
-    lines.append(
-        "plan: "
-        + ", ".join(f"{plan.count(action)} {action.value}" for action in Action if plan.count(action))
-        + f", {len(plan.unchanged)} unchanged, {len(plan.out_of_scope)} out of scope"
-        if plan.operations
-        else f"plan: nothing to do ({len(plan.unchanged)} unchanged, {len(plan.out_of_scope)} out of scope)"
-    )
+def plan_lines(view: PlanView, root: str, *, items: int = PLAN_ITEMS_SHOWN) -> list[str]:
+    """The plan for the log: what happens to each issue, grouped PRD > epic > task, titles first (at most
+    `items` of them; plan.json has every operation). Paths are shown under the planning folder `root`."""
+    lines = [f"plan: {view.summary()}"]
+    if view.labels:
+        lines.append("labels made when missing: " + ", ".join(view.labels))
+    if view.items:
+        lines.append(f"what happens to each issue (files under {root}/):")
+    prefix = root + "/"
+    for item in view.items[:items]:
+        where = f"  ({item.path.removeprefix(prefix)})" if item.path else ""
+        # A bullet first: no title, whatever it holds, starts a line of the log.
+        lines.append("  " * item.depth + f"- {item.title} — {', '.join(item.steps) or 'no change'}{where}")
+    if len(view.items) > items:
+        lines.append(f"  … and {len(view.items) - items} more items (every operation is in plan.json)")
     return lines
+
+
+_ROWS = (
+    ("labels", "make sure a label exists"),
+    ("create", "create an issue"),
+    ("closed-after-create", "then close it (done status; one more request, part of its create)"),
+    ("link-parent", "link as sub-issue"),
+    ("link-blocker", "link as blocked by"),
+    ("update", "update"),
+    ("relink", "re-link"),
+    ("close", "close (file removed)"),
+)
+
+
+def _plan_table(plan: Plan, view: PlanView, kinds: Mapping[str, str]) -> list[str]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for op in plan.operations:
+        kind = "-" if op.action is Action.LABELS else kinds.get(op.key, "removed")
+        counts[(op.action.value, kind)] += 1
+    for item in view.items:
+        if any(step.startswith("then close it") for step in item.steps):
+            counts[("closed-after-create", item.kind)] += 1
+    columns = ("prd", "epic", "task", "removed", "-")
+    out = [
+        "| operation | PRDs | epics | tasks | removed files | repository | total |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row, words in _ROWS:
+        total = sum(counts[(row, column)] for column in columns)
+        if total:
+            cells = " | ".join(str(counts[(row, column)] or "") for column in columns)
+            out.append(f"| {words} | {cells} | {total} |")
+    out.append(f"| **operations** | | | | | | **{len(plan.operations)}** |")
+    return out
+
+
+def _plan_tree(view: PlanView, root: str, *, items: int = PLAN_ITEMS_SHOWN) -> list[str]:
+    prefix = root + "/"
+    out = [f"<details><summary>What happens to each issue ({len(view.items)} items)</summary>", ""]
+    for item in view.items[:items]:
+        where = f" · {code(item.path.removeprefix(prefix))}" if item.path else ""
+        steps = text(", ".join(item.steps)) or "no change"
+        out.append("  " * item.depth + f"- **{text(item.title)}** · {steps}{where}")
+    if len(view.items) > items:
+        out.append(f"- … and {len(view.items) - items} more items (every operation is in `plan.json`)")
+    return [*out, "", "</details>"]
 
 
 def render_report(
@@ -58,7 +82,9 @@ def render_report(
     headline: str,
     counts: Mapping[str, int],
     plan: Plan,
+    view: PlanView,
     kinds: Mapping[str, str],
+    root: str,
     problems: Sequence[Problem],
     skipped: Sequence[Skipped],
     mermaid: str,
@@ -77,17 +103,13 @@ def render_report(
     )
     out.append("")
     if plan.operations:
-        per_kind = Counter(
-            (kinds.get(op.key, "-"), op.action.value) for op in plan.operations if op.action is not Action.LABELS
-        )
-        out += ["### Plan", "", "| kind | operation | count |", "|---|---|---:|"]
-        out += [f"| {kind} | {action} | {n} |" for (kind, action), n in sorted(per_kind.items())]
-        out.append("")
+        out += ["### Plan", "", view.summary()[0].upper() + view.summary()[1:] + ".", ""]
+        out += [*_plan_table(plan, view, kinds), "", *_plan_tree(view, root), ""]
     if failures:
         out += ["### Failures", "", "| file | operation | class | message |", "|---|---|---|---|"]
         out += [
             f"| `{f.get('path', '')}` | {f.get('operation', '')} | {f.get('class', '')} "
-            f"| {_cell(str(f.get('message', '')))} |"
+            f"| {cell(str(f.get('message', '')))} |"
             for f in failures
         ]
         out.append("")
@@ -98,12 +120,10 @@ def render_report(
             "| file | line | severity | problem | fix |",
             "|---|---:|---|---|---|",
         ]
-        out += [
-            f"| `{p.path}` | {p.line or ''} | {p.severity} | {_cell(p.message)} | {_cell(p.fix)} |" for p in problems
-        ]
+        out += [f"| `{p.path}` | {p.line or ''} | {p.severity} | {cell(p.message)} | {cell(p.fix)} |" for p in problems]
         out.append("")
     if overflow:
-        out += ["### More annotations", "", *[f"- {_cell(line)}" for line in overflow], ""]
+        out += ["### More annotations", "", *[f"- {cell(line)}" for line in overflow], ""]
     for section in sections:
         out += [section, ""]
     out += (
@@ -125,5 +145,23 @@ def render_report(
     return "\n".join(out)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def cell(value: str) -> str:
+    """Text for a table cell: a `|` would end the cell, a line break the row."""
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def text(value: str) -> str:
+    """Untrusted text as literal markdown: every character that could start a link, emphasis, HTML or code is
+    escaped, so a title shows as written."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", value.replace("\n", " "))
+
+
+def code(value: str) -> str:
+    """A code span holding `value` as it is: fenced by more backticks than it contains in a row."""
+    value = value.replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"

@@ -92,6 +92,30 @@ def performance_markdown(data: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def dry_run_performance_markdown(data: Mapping[str, Any]) -> str:
+    """A dry run's performance: where the time went and what the reads cost; no write figures, which a dry run
+    does not have (the forecast says what the real run's will be)."""
+    phases = " · ".join(f"{name} {seconds:.2f} s" for name, seconds in data["phases_seconds"].items())
+    reads = (
+        f"{data['requests_total']} requests, all reads (latency p50 / p90 / p99 {_latency(data['latency_seconds'])})"
+        if data["requests_total"]
+        else "no request (no token: the remote state was not read)"
+    )
+    out = [
+        "### Performance",
+        "",
+        f"Phases: {phases}.",
+        "",
+        f"GitHub: {reads}. Peak memory (RSS): {data['peak_rss_mib']} MiB.",
+        "",
+    ]
+    if data.get("by_endpoint"):
+        out += ["| method | endpoint | status | requests |", "|---|---|---:|---:|"]
+        out += [f"| {r['method']} | `{r['endpoint']}` | {r['status']} | {r['count']} |" for r in data["by_endpoint"]]
+        out.append("")
+    return "\n".join(out)
+
+
 def timeline_chart(timeline: list[Mapping[str, float]], limit: object) -> str:
     if len(timeline) < 2:
         return ""

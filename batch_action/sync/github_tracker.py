@@ -28,7 +28,7 @@ from github.GithubException import GithubException
 from github.Requester import Requester
 
 from batch_action import __version__
-from batch_action.sync.tracker import IssueFields, RemoteIssue, RemoteLabel, Response, ResponseListener
+from batch_action.sync.tracker import IssueFields, RateLimit, RemoteIssue, RemoteLabel, Response, ResponseListener
 
 __all__ = ["GitHubTracker"]
 
@@ -341,6 +341,22 @@ class GitHubTracker:
         self._requester().requestJsonAndCheck("POST", url, input=payload, headers=dict(_ACCEPT))
 
     # -- IssueTracker
+
+    def rate_limit(self) -> RateLimit | None:
+        with self._call():
+            try:
+                _, data = self._requester().requestJsonAndCheck("GET", "/rate_limit", headers=dict(_ACCEPT))
+            except GithubException as exc:
+                if exc.status == 404:  # GHES with rate limits off
+                    return None
+                raise
+        core = data.get("resources", {}).get("core") if isinstance(data, dict) else None
+        if not isinstance(core, dict):
+            return None
+        try:
+            return RateLimit(int(core["limit"]), int(core["remaining"]), float(core["reset"]))
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def list_synced(self, label: str) -> Iterator[RemoteIssue]:
         yield from self._pages(f"/repos/{self.repository}/issues", _issue_not_pull, {"state": "all", "labels": label})

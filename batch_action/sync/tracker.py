@@ -50,6 +50,15 @@ class IssueFields:
     state_reason: str | None = None  # "completed" | "not_planned" | "reopened"
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """The primary (core) budget as `GET /rate_limit` reports it: `remaining` of `limit` until `reset_at`."""
+
+    limit: int
+    remaining: int
+    reset_at: float
+
+
 @dataclass(frozen=True)
 class Response:
     """What the adapter saw of one HTTP response: fed to the rate-limit governor and the report."""
@@ -66,6 +75,10 @@ ResponseListener = Callable[[Response], None]
 
 class IssueTracker(Protocol):
     """Everything the sync needs from GitHub. Every method is one logical call (one request, or a paginated read)."""
+
+    def rate_limit(self) -> RateLimit | None:
+        """The core budget left, from `GET /rate_limit` (which costs none of it); None where limits are off."""
+        ...
 
     def list_synced(self, label: str) -> Iterator[RemoteIssue]:
         """Every issue (open and closed, pull requests skipped) that carries `label`, in pages of 100."""

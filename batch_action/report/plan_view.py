@@ -1,0 +1,174 @@
+"""The plan as a person reads it: what happens to each issue, grouped PRD > epic > task, titles first.
+
+`plan.json` lists operations; a reader wants items. Each item of the plan becomes one line (its title, then
+every write it gets, then its file), under its PRD and epic; a PRD or epic with nothing to do is still shown
+when one of its tasks has, so the tree stays readable. The same view feeds the log and the report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from batch_action.graph import GraphPicture
+from batch_action.sync.plan import Action, Operation, Plan
+from batch_action.sync.render import IssueSpec
+
+PLAN_ITEMS_SHOWN = 500  # the log and the report list this many items; plan.json has every operation
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    key: str
+    kind: str  # "prd", "epic", "task", or "removed" for the issue of a deleted file
+    title: str
+    path: str
+    depth: int  # 0 PRD, 1 epic, 2 task
+    steps: tuple[str, ...]  # what happens to its issue, in order; empty: nothing (shown for its children)
+
+
+@dataclass(frozen=True)
+class PlanView:
+    labels: tuple[str, ...]  # the styled labels made when missing
+    items: tuple[ItemLine, ...]
+    creates: int
+    closed_after_create: int
+    updates: int
+    relinks: int
+    closes: int
+    parent_links: int
+    blocker_links: int
+    unchanged: int
+    out_of_scope: int
+
+    @property
+    def operations(self) -> int:
+        return len(self.labels) + self.creates + self.updates + self.relinks + self.closes + self.links
+
+    @property
+    def links(self) -> int:
+        return self.parent_links + self.blocker_links
+
+    def summary(self) -> str:
+        """One sentence: how many issues get which writes."""
+        if not self.operations:
+            return f"nothing to do ({self.unchanged} unchanged, {self.out_of_scope} out of scope)"
+        parts = []
+        if self.creates:
+            closed = ""
+            if self.closed_after_create:
+                closed = f" ({self.closed_after_create} of them closed right after: done status)"
+            parts.append(f"{self.creates} issues to create{closed}")
+        for count, what in (
+            (self.updates, "to update"),
+            (self.relinks, "to re-link"),
+            (self.closes, "to close (file removed)"),
+        ):
+            if count:
+                parts.append(f"{count} {what}")
+        if self.links:
+            parts.append(f"{self.parent_links} sub-issue links and {self.blocker_links} blocked-by links")
+        if self.labels:
+            parts.append(f"{len(self.labels)} labels to make when missing")
+        return "; ".join(parts) + f"; {self.unchanged} unchanged, {self.out_of_scope} out of scope"
+
+
+def plan_view(plan: Plan, specs: Mapping[str, IssueSpec], picture: GraphPicture) -> PlanView:
+    titles = {key: title for key, _, title in picture.nodes}
+    kinds = picture.kinds
+    parents = _parents(picture)
+    ops_of: dict[str, list[Operation]] = {}
+    labels: list[str] = []
+    for op in plan.operations:
+        if op.action is Action.LABELS:
+            labels.append(op.target or "")
+        else:
+            ops_of.setdefault(op.key, []).append(op)
+
+    def steps(key: str) -> tuple[str, ...]:
+        spec = specs.get(key)
+        ops = ops_of.get(key, [])
+        blockers = [_short(key, op.target or "") for op in ops if op.action is Action.LINK_BLOCKER]
+        said: list[str] = []
+        for op in ops:
+            if op.action is Action.CREATE:
+                said.append("create")
+                if spec is not None and spec.closed:
+                    said.append(f"then close it (status: {spec.status})")
+            elif op.action is Action.UPDATE:
+                said.append(f"update #{op.number} ({op.reason})")
+            elif op.action is Action.RELINK:
+                said.append(f"re-link #{op.number} ({op.reason})")
+            elif op.action is Action.CLOSE:
+                said.append(f"close #{op.number} as not planned ({op.reason})")
+            elif op.action is Action.LINK_PARENT:
+                said.append(f"sub-issue of {titles.get(op.target or '', op.target)}")
+            elif op.action is Action.LIST_CHILDREN:
+                said.append("list its sub-issues in the body (no sub-issues on this server)")
+        if blockers:
+            said.append("blocked by " + ", ".join(blockers))
+        return tuple(said)
+
+    shown = set(ops_of)
+    for key in list(shown):  # the PRD and epic above an item with writes, for context
+        parent = parents.get(key)
+        while parent is not None and parent not in shown:
+            shown.add(parent)
+            parent = parents.get(parent)
+    children: dict[str | None, list[str]] = {}
+    for key in shown:
+        if key in kinds:
+            children.setdefault(parents.get(key) if parents.get(key) in shown else None, []).append(key)
+    items: list[ItemLine] = []
+
+    def walk(key: str, depth: int) -> None:
+        spec = specs.get(key)
+        items.append(ItemLine(key, kinds[key], titles[key], spec.path if spec else "", depth, steps(key)))
+        for child in sorted(children.get(key, []), key=lambda k: _natural(kinds[k], titles[k], k)):
+            walk(child, depth + 1)
+
+    for root in sorted(children.get(None, []), key=lambda k: _natural(kinds[k], titles[k], k)):
+        walk(root, 0)
+    for key in sorted(k for k in ops_of if k not in kinds):  # issues of deleted files: no title left but the key
+        items.append(ItemLine(key, "removed", key, "", 0, steps(key)))
+    return PlanView(
+        labels=tuple(labels),
+        items=tuple(items),
+        creates=plan.count(Action.CREATE),
+        closed_after_create=sum(
+            1 for op in plan.operations if op.action is Action.CREATE and (s := specs.get(op.key)) and s.closed
+        ),
+        updates=plan.count(Action.UPDATE),
+        relinks=plan.count(Action.RELINK),
+        closes=plan.count(Action.CLOSE),
+        parent_links=plan.count(Action.LINK_PARENT),
+        blocker_links=plan.count(Action.LINK_BLOCKER),
+        unchanged=len(plan.unchanged),
+        out_of_scope=len(plan.out_of_scope),
+    )
+
+
+def _parents(picture: GraphPicture) -> dict[str, str]:
+    keys = [key for key, _, _ in picture.nodes]
+    edges = picture.edges
+    return {keys[edges[at + 1]]: keys[edges[at]] for at in range(0, len(edges), 3) if edges[at + 2]}
+
+
+_RANK = {"prd": 0, "epic": 1, "task": 2}
+
+
+def _natural(kind: str, title: str, key: str) -> tuple[object, ...]:
+    """PRDs and epics by title; tasks by file name, numbers as numbers (`2` before `10`, `002` before `87`)."""
+    name = key.rsplit("/", 1)[-1] if kind == "task" else title.casefold()
+    parts = [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in _PARTS.findall(name)]
+    return (_RANK.get(kind, 3), parts)
+
+
+_PARTS = re.compile(r"\d+|\D+")
+
+
+def _short(key: str, other: str) -> str:
+    """A blocker as its `depends_on` would name it: the file name in the same epic, else `epic/name`."""
+    mine, theirs = key.split(":", 1)[-1].rsplit("/", 1), other.split(":", 1)[-1].rsplit("/", 1)
+    return theirs[-1] if mine[0] == theirs[0] else "/".join(theirs)
