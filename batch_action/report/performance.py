@@ -82,10 +82,7 @@ def performance_markdown(data: Mapping[str, Any]) -> str:
         f"| peak memory (RSS) | {data['peak_rss_mib']} MiB |",
         "",
     ]
-    if data.get("by_endpoint"):
-        out += ["| method | endpoint | status | requests |", "|---|---|---:|---:|"]
-        out += [f"| {r['method']} | `{r['endpoint']}` | {r['status']} | {r['count']} |" for r in data["by_endpoint"]]
-        out.append("")
+    out += _endpoint_table(data)
     chart = timeline_chart(data.get("timeline") or [], configured.get("writes_per_minute"))
     if chart:
         out += ["Writes per minute over the run, against the configured limit:", "", "```mermaid", chart, "```", ""]
@@ -109,10 +106,7 @@ def dry_run_performance_markdown(data: Mapping[str, Any]) -> str:
         f"GitHub: {reads}. Peak memory (RSS): {data['peak_rss_mib']} MiB.",
         "",
     ]
-    if data.get("by_endpoint"):
-        out += ["| method | endpoint | status | requests |", "|---|---|---:|---:|"]
-        out += [f"| {r['method']} | `{r['endpoint']}` | {r['status']} | {r['count']} |" for r in data["by_endpoint"]]
-        out.append("")
+    out += _endpoint_table(data)
     return "\n".join(out)
 
 
@@ -164,3 +158,12 @@ def _latency(latency: Mapping[str, float]) -> str:
     if not latency:
         return "-"
     return " / ".join(f"{latency.get(p, 0.0) * 1000:.0f} ms" for p in ("p50", "p90", "p99"))
+
+
+def _endpoint_table(data: Mapping[str, Any]) -> list[str]:
+    """Requests by method, endpoint and status, as markdown lines (none when no request was sent)."""
+    rows = data.get("by_endpoint") or []
+    if not rows:
+        return []
+    table = ["| method | endpoint | status | requests |", "|---|---|---:|---:|"]
+    return [*table, *(f"| {r['method']} | `{r['endpoint']}` | {r['status']} | {r['count']} |" for r in rows), ""]
