@@ -28,6 +28,7 @@ from batch_action.engine.policy import GaveUp, RetrySettings, StopReason, standa
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult, SkippingClock
 from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast, run_split
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
+from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.model import Document, Problem, Severity, Skipped
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
 from batch_action.parsing.documents import BodyChanged, load_tree, read_body
@@ -341,7 +342,7 @@ def finish(
             **outcome.extra,
         },
     )
-    for name in ("created", "updated", "closed", "unchanged", "failed", "skipped"):
+    for name in COUNT_OUTPUTS:
         io.set_output(name, str(outcome.counts.get(name, 0)))
     io.set_output("report-path", str(paths["report"]))
     io.set_output("graph-path", str(paths["graph"]))

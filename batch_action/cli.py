@@ -16,6 +16,7 @@ from types import FrameType
 from batch_action.actions_io import ActionsIO
 from batch_action.app import EXIT_INCOMPLETE, EXIT_SETTINGS, run
 from batch_action.artifacts import ArtifactClient
+from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.settings import Settings, SettingsError, load_settings
 from batch_action.sync.tracker import IssueTracker, ResponseListener
 
@@ -77,7 +78,7 @@ def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
         io.error(problem, title="Invalid settings")
     lines = "".join(f"- {problem}\n" for problem in problems)
     io.add_summary(f"## Issue sync: invalid settings\n\nNothing was synced. Fix these inputs:\n\n{lines}")
-    for name in ("created", "updated", "closed", "unchanged", "failed", "skipped"):
+    for name in COUNT_OUTPUTS:
         io.set_output(name, "0")
     io.set_output("resumable", "false")
 
