@@ -11,10 +11,10 @@ import functools
 
 from batch_action.engine.policy import GaveUp
 from batch_action.outcome import Outcome
-from batch_action.replay import locate_checkpoint
 from batch_action.report.forecast_view import forecast_json, forecast_lines, forecast_markdown
 from batch_action.report.markdown import plan_lines
 from batch_action.report.plan_view import plan_view
+from batch_action.resume import ResumeConfig, locate_checkpoint
 
 # The phase modules, not their functions, are the package's names: `batch_action.run.prepare` stays the module.
 from batch_action.run import apply, finish, prepare
@@ -88,7 +88,7 @@ def run(settings: Settings, runtime: Runtime) -> int:
         end = Ending(prepared, outcome, dict(prepared.paths), "Issue sync: dry run", headline, sections)
     else:
         locate = functools.partial(
-            locate_checkpoint, settings, io, runtime.artifact_client, settings.output_dir, runtime.env
+            locate_checkpoint, ResumeConfig.of(settings), io, runtime.artifact_client, settings.output_dir, runtime.env
         )
         end = apply.apply(
             apply.ApplyConfig.of(settings),

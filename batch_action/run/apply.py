@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from batch_action.checkpoint import JOURNAL_FILE, STATE_FILE, SUMMARY_FILE, StoredState, write_state
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.policy import GaveUp, StopReason
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult
@@ -18,7 +17,16 @@ from batch_action.forecast import run_split
 from batch_action.model import Document
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
 from batch_action.parsing.documents import BodyChanged, read_body
-from batch_action.replay import MAX_LISTED, Checkpoint, plan_replay
+from batch_action.resume import (
+    JOURNAL_FILE,
+    MAX_LISTED,
+    STATE_FILE,
+    SUMMARY_FILE,
+    Checkpoint,
+    StoredState,
+    plan_replay,
+    write_state,
+)
 from batch_action.run.finish import Ending
 from batch_action.run.lease import make_lease, release_lease, take_lease
 from batch_action.run.prepare import Prepared, read_budget

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batch_action.files import write_json, write_text
 from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.outcome import Outcome
-from batch_action.report.files import write_json, write_text
 from batch_action.report.markdown import render_report
 from batch_action.report.performance import (
     dry_run_performance_markdown,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from batch_action.actions_io import ActionsIO, Annotation
 from batch_action.discovery import ChangeSet
+from batch_action.files import write_json, write_text
 from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Problem, Severity, Skipped
 from batch_action.parsing.documents import load_tree
-from batch_action.report.files import write_json, write_text
 from batch_action.run.timing import Phases
 from batch_action.runtime import ReadRetries, Runtime
 from batch_action.scope import ItemChanges, item_changes
