@@ -16,7 +16,7 @@ from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, Run
 from batch_action.forecast import run_split
 from batch_action.model import Document
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
-from batch_action.parsing.documents import BodyChanged, read_body
+from batch_action.parsing.load import BodyChanged, read_body
 from batch_action.resume import (
     JOURNAL_FILE,
     MAX_LISTED,

@@ -9,6 +9,7 @@ from batch_action.files import write_json, write_text
 from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.outcome import Outcome
 from batch_action.report.markdown import render_report
+from batch_action.report.mermaid import mermaid, overview
 from batch_action.report.performance import (
     dry_run_performance_markdown,
     peak_rss_mib,
@@ -64,11 +65,11 @@ def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phase
     """Report files, outputs, step summary, the report artifact and the exit code, for every kind of ending."""
     io = runtime.io
     prepared, outcome, paths = ending.prepared, ending.outcome, ending.paths
-    mermaid = prepared.picture.mermaid(outcome.outcomes or None)
-    drawn, note = mermaid, ""
-    if len(mermaid) > MERMAID_LIMIT:
+    drawing = mermaid(prepared.picture, outcome.outcomes or None)
+    drawn, note = drawing, ""
+    if len(drawing) > MERMAID_LIMIT:
         tasks = sum(1 for _, kind, _ in prepared.picture.nodes if kind == "task")
-        drawn = prepared.picture.overview(outcome.outcomes or None)
+        drawn = overview(prepared.picture, outcome.outcomes or None)
         note = (
             f"PRDs and epics only: the whole graph is too large to draw here. The {tasks} tasks are in "
             "`task-graph.mmd` (graph artifact); each epic takes the colour of the most serious outcome among its tasks."
@@ -107,7 +108,7 @@ def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phase
         overflow=overflow,
     )
     out = config.output_dir
-    paths["mermaid"] = write_text(out / "task-graph.mmd", mermaid)
+    paths["mermaid"] = write_text(out / "task-graph.mmd", drawing)
     paths["report"] = write_text(out / "report.md", report)
     paths["report_json"] = write_json(
         out / "report.json",
