@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from batch_action.cli import main
+from batch_action.engine.governor import GovernorSettings
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult
 from batch_action.graph import build_graph
 from batch_action.model import Severity
@@ -42,7 +43,9 @@ def first_sync(tracker: FakeTracker, sleeps: list[float] | None = None) -> tuple
     specs = build_specs(graph, (), sub_issues=True, dependencies=True)
     plan = make_plan(specs, Observed(), Scope(None), order=graph.order(), close_removed=True)
     delays = sleeps if sleeps is not None else []
-    engine = Engine(EngineSettings(writes_per_minute=1e9), classifier=classify_github, sleep=delays.append)
+    engine = Engine(
+        EngineSettings(GovernorSettings(writes_per_minute=1e9)), classifier=classify_github, sleep=delays.append
+    )
     applier = Applier(
         specs,
         conforms(tracker),
