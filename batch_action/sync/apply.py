@@ -99,7 +99,11 @@ class Labels:
         except GithubException as exc:
             # Only a refusal for a missing label is one that making labels cures. A 422 is a definite refusal
             # (nothing was written), so sending again cannot duplicate.
-            if refusal_of(exc) is not Refusal.LABEL_MISSING or not self._missing(labels):
+            if refusal_of(exc) is not Refusal.LABEL_MISSING:
+                raise
+            # Labels all listed, and no other writer has been making them: the refusal is not one labels cure.
+            # (When another writer met the same refusal meanwhile, it has made, or is making, the label.)
+            if self.made_on_first_use and not self._missing(labels):
                 raise
         self.made_on_first_use = False
         self._ensure_all(labels)
