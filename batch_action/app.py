@@ -31,6 +31,8 @@ from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Document, Problem, Severity, Skipped
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
 from batch_action.parsing.documents import BodyChanged, load_tree, read_body
+from batch_action.projects.client import GraphQL
+from batch_action.projects.run import RunExtras
 from batch_action.publish import Publisher
 from batch_action.replay import MAX_LISTED, Checkpoint, locate_checkpoint, plan_replay
 from batch_action.report.files import write_json, write_text
@@ -45,7 +47,7 @@ from batch_action.report.performance import (
 from batch_action.report.plan_view import plan_view
 from batch_action.report.requests import RequestLog
 from batch_action.scope import ItemChanges, item_changes
-from batch_action.settings import Settings
+from batch_action.settings import Settings, SettingsError
 from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.fit import group_children, limit_notices
@@ -64,6 +66,8 @@ MERMAID_LIMIT = 50_000
 
 T = TypeVar("T")
 TrackerFactory = Callable[[Settings, ResponseListener | None], IssueTracker]
+# The GraphQL of the project's own token (`project-token`), with the run's response listener.
+GraphQLFactory = Callable[[Settings, ResponseListener | None], GraphQL]
 Discover = Callable[[Path, str | None, str], ChangeSet]
 
 
@@ -146,8 +150,10 @@ def prepare(
     discover: Discover = _git_discover,
     reads: ReadRetries | None = None,
     features: ServerFeatures | None = None,
+    extras: RunExtras | None = None,
 ) -> Prepared:
-    """`features`: the run's verdict on the link endpoints, decided here from the listing when it can be."""
+    """`features`: the run's verdict on the link endpoints, decided here from the listing when it can be.
+    `extras`: the run's issue types and project (projects/run.py); the board is read here, for each plan."""
     features = features or ServerFeatures()
     changes: ChangeSet | None = None
     with phases.timed("discover"):
@@ -171,6 +177,8 @@ def prepare(
             dependencies=settings.dependencies,
             mentions=settings.mentions,
         )
+        if extras is not None:
+            specs = extras.typed(specs)
     with phases.timed("observe"):
         if tracker is not None:
             read = functools.partial(observe, tracker, specs, graph.documents, settings.repository, scope.renames)
@@ -188,6 +196,8 @@ def prepare(
             ]
             probe = functools.partial(probe_features, tracker, listed, features, wanted)
             reads(probe) if reads is not None else probe()
+            if extras is not None:
+                specs = extras.observe(io, specs, graph.documents.values(), reads or (lambda read: read()))
         else:
             observation = Observation(Observed())
             io.log("observe: no token, so the remote state is not read; every item in scope would be created")
@@ -219,6 +229,7 @@ def prepare(
             order=order,
             close_removed=settings.close_removed,
             missing=missing,
+            project=extras.plan_work(specs, observation.observed) if extras is not None else None,
         )
     paths["plan"] = write_plan_file(settings, plan, scope)
     commit = (changes.head if changes else None) or settings.sha
@@ -364,11 +375,13 @@ def run(
     env: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] | None = None,
     artifacts: ArtifactClient | None = None,
+    project_graphql: GraphQLFactory | None = None,
 ) -> int:
     """One whole run; returns the exit code (0 done, 1 failures or stopped early and resumable).
 
     `sleep` replaces the engine's waits (tests scale time with it; None: real, interruptible). `artifacts` is the
-    Artifacts v4 client (None: files stay in output-dir).
+    Artifacts v4 client (None: files stay in output-dir). `project_graphql`: the GraphQL of `project-token`
+    (None, or no such token: the tracker's own, with `github-token`).
     """
     phases = Phases(clock)
     started = clock()
@@ -399,9 +412,18 @@ def run(
         io.warning(_not_available(feature, settings), title=f"no {feature} on this server")
 
     features = ServerFeatures(missing_feature)
+
+    def project_client() -> GraphQL:
+        own = settings.project_token and settings.project_token != settings.token
+        if own and project_graphql is not None:
+            return project_graphql(settings, on_response)
+        graphql: GraphQL = getattr(tracker, "graphql")  # noqa: B009 - the IssueTracker port has no GraphQL
+        return graphql
+
     try:
         with io.group("Plan"):
-            prepared = prepare(settings, io, phases, tracker, discover, reads, features)
+            extras = RunExtras.start(settings, io, tracker, project_client if tracker is not None else None, reads)
+            prepared = prepare(settings, io, phases, tracker, discover, reads, features, extras)
             paths = dict(prepared.paths)
             io.log_lines(plan_lines(plan_view(prepared.plan, prepared.specs, prepared.picture), settings.relative_path))
             forecasted = None
@@ -409,6 +431,11 @@ def run(
                 forecasted = dry_run_forecast(settings, prepared, tracker, reads, requests.summary()["total"])
             if forecasted is not None:
                 io.log_lines(forecast_lines(forecasted, _titles(prepared)))
+    except SettingsError as exc:  # checked against GitHub: issue types, the project and its fields
+        from batch_action.cli import report_invalid_settings
+
+        report_invalid_settings(io, exc.problems)
+        return EXIT_SETTINGS
     except GaveUp as exc:
         failure = exc.failure
         io.error(
@@ -443,7 +470,7 @@ def run(
             phases,
             title="Issue sync: dry run",
             headline=headline,
-            sections=[*sections, *_features_section(features, settings)],
+            sections=[*sections, *_features_section(features, settings), *extras.section(dry_run=True)],
         )
         with phases.timed("upload"):
             publisher.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
@@ -474,20 +501,22 @@ def run(
                 not_held = take_lease(settings, io, lease, reads, stop_event)
                 if not_held is None:
                     with io.group("Plan (lease held)"):
-                        prepared = prepare(settings, io, phases, tracker, discover, reads, features)
+                        prepared = prepare(settings, io, phases, tracker, discover, reads, features, extras)
                         paths = dict(prepared.paths)
                         if checkpoint is None and not prepared.plan.operations:
                             io.log("lease: nothing left to write (another run wrote what this one planned)")
             if checkpoint is not None and not_held is None:
                 with io.group("Replay"), phases.timed("replay"):
-                    replayed = replay_checkpoint(settings, io, checkpoint, prepared, tracker, engine, features)
+                    replayed = replay_checkpoint(
+                        settings, io, checkpoint, prepared, tracker, engine, features, extras
+                    )
             del checkpoint  # its stored plan (~40 MB at 10,000 items) has no use in the apply phase
         if replayed is not None:
             sections.append(replay_section(replayed))
             stopped_in_replay = replayed.resumable and stop_event is not None and stop_event.is_set()
             if replayed.extra.get("operations") and not stopped_in_replay:
                 with io.group("Plan (after replay)"):
-                    prepared = prepare(settings, io, phases, tracker, discover, reads, features)
+                    prepared = prepare(settings, io, phases, tracker, discover, reads, features, extras)
                     paths = dict(prepared.paths)
         if not_held is not None:
             save_state(settings, prepared)  # nothing written: a replay of this run plans afresh
@@ -498,15 +527,16 @@ def run(
         else:
             deferred = keep_to_budget(settings, io, prepared, tracker, reads)
             save_state(settings, prepared)
-            outcome = apply_plan(settings, io, prepared, phases, tracker, engine, features)
+            outcome = apply_plan(settings, io, prepared, phases, tracker, engine, features, extras)
             if Feature.SUB_ISSUES in features.missing - prepared.missing and not outcome.resumable and not deferred:
                 # Learnt from a link's 404, with nothing listed to probe before (a first sync): the parents
                 # written before it do not list their children yet. Plan again, knowing, and write them.
                 with io.group("Plan (parents list their sub-issues)"):
-                    prepared = prepare(settings, io, phases, tracker, discover, reads, features)
+                    prepared = prepare(settings, io, phases, tracker, discover, reads, features, extras)
                     paths = dict(prepared.paths)
                 save_state(settings, prepared)
-                outcome = followed_by(outcome, apply_plan(settings, io, prepared, phases, tracker, engine, features))
+                again = apply_plan(settings, io, prepared, phases, tracker, engine, features, extras)
+                outcome = followed_by(outcome, again)
             if deferred:
                 outcome.counts["pending"] = outcome.counts.get("pending", 0) + len(deferred)
                 outcome.outcomes.update(dict.fromkeys(deferred, "pending"))
@@ -537,7 +567,7 @@ def run(
         phases,
         title="Issue sync",
         headline=headline,
-        sections=[*sections, *_features_section(features, settings)],
+        sections=[*sections, *_features_section(features, settings), *extras.section(dry_run=False)],
     )
     with phases.timed("upload"):
         publisher.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
@@ -749,6 +779,7 @@ def replay_checkpoint(
     tracker: IssueTracker,
     engine: Engine,
     features: ServerFeatures | None = None,
+    extras: RunExtras | None = None,
 ) -> Outcome:
     """Finish the stored plan of an earlier run; the normal plan runs afterwards on what GitHub then shows."""
     stored = checkpoint.state
@@ -771,7 +802,16 @@ def replay_checkpoint(
     plan = Plan(todo.operations, [], [], {})
     result = (
         run_operations(
-            settings, io, plan, stored.specs, tracker, engine, registry, verify_links=True, features=features
+            settings,
+            io,
+            plan,
+            stored.specs,
+            tracker,
+            engine,
+            registry,
+            verify_links=True,
+            features=features,
+            extras=extras,
         )
         if todo.operations
         else None
@@ -805,12 +845,23 @@ def apply_plan(
     tracker: IssueTracker,
     engine: Engine,
     features: ServerFeatures | None = None,
+    extras: RunExtras | None = None,
 ) -> Outcome:
     """Run the plan's operations through the engine and say what happened to every item."""
     registry = IssueRegistry(prepared.observation.observed.issues)
     with phases.timed("apply"):
         result = (
-            run_operations(settings, io, prepared.plan, prepared.specs, tracker, engine, registry, features=features)
+            run_operations(
+                settings,
+                io,
+                prepared.plan,
+                prepared.specs,
+                tracker,
+                engine,
+                registry,
+                features=features,
+                extras=extras,
+            )
             if prepared.plan.operations
             else None
         )
@@ -834,8 +885,10 @@ def run_operations(
     *,
     verify_links: bool = False,
     features: ServerFeatures | None = None,
+    extras: RunExtras | None = None,
 ) -> RunResult:
     """The plan's operations are the engine's jobs (each knows its id, deps and scheduling order)."""
+    writer = extras.make_writer(registry.node_id, engine.pace_write) if extras is not None else None
     applier = Applier(
         specs,
         tracker,
@@ -846,6 +899,7 @@ def run_operations(
         manage_parents=settings.sub_issues,
         pace=engine.pace_write,
         features=features,
+        project=writer.apply if writer is not None else None,
     )
     with io.group(f"Apply: {len(plan.operations)} operations"):
         result = engine.run(plan.operations, applier)

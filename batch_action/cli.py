@@ -16,6 +16,7 @@ from types import FrameType
 from batch_action.actions_io import ActionsIO
 from batch_action.app import EXIT_INCOMPLETE, EXIT_SETTINGS, run
 from batch_action.artifacts import ArtifactClient
+from batch_action.projects.client import GraphQL
 from batch_action.settings import Settings, SettingsError, load_settings
 from batch_action.sync.tracker import IssueTracker, ResponseListener
 
@@ -36,6 +37,19 @@ def _github_tracker(settings: Settings, listener: ResponseListener | None) -> Is
         on_response=listener,
         listing_concurrency=min(settings.max_concurrency, LISTING_CONCURRENCY),
     )
+
+
+def _project_graphql(settings: Settings, listener: ResponseListener | None) -> GraphQL:
+    """The GraphQL of `project-token`: its own tracker (clients, auth), the same response listener."""
+    from batch_action.sync.github_tracker import GitHubTracker
+
+    return GitHubTracker(
+        settings.project_token,
+        settings.repository,
+        settings.api_url,
+        timeout=settings.request_timeout,
+        on_response=listener,
+    ).graphql
 
 
 class DryRunCancelled(Exception):
@@ -85,14 +99,16 @@ def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
 def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
     environment = dict(os.environ if env is None else env)
     io = ActionsIO(sys.stdout, environment)
-    token = environment.get("INPUT_GITHUB-TOKEN") or environment.get("INPUT_GITHUB_TOKEN") or ""
-    _mask_token(io, token)
+    for name in ("GITHUB-TOKEN", "PROJECT-TOKEN"):
+        _mask_token(io, environment.get(f"INPUT_{name}") or environment.get(f"INPUT_{name.replace('-', '_')}") or "")
     try:
         settings = load_settings(environment, argv)
     except SettingsError as exc:
         report_invalid_settings(io, exc.problems)
         return EXIT_SETTINGS
     io.mask(settings.token)
+    if settings.project_token:
+        io.mask(settings.project_token)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         _install_signal_handlers(stop, io, dry_run=settings.dry_run)
@@ -107,6 +123,7 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
             stop_event=stop,
             env=environment,
             artifacts=artifacts,
+            project_graphql=_project_graphql,
         )
     except DryRunCancelled as exc:
         io.log(str(exc))

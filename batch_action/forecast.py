@@ -92,6 +92,15 @@ def operation_requests(op: Operation, spec: IssueSpec | None) -> Requests:
         cost.add("issue updates")
     elif op.action is Action.CLOSE:
         cost.add("closes of removed files")
+    elif op.action is Action.PROJECT:
+        # `target` is "add; Status, Priority" (projects/changes.py `ItemWork.summary`): an add is one request of
+        # one mutation; the field writes one request of a mutation each (aliased). GraphQL has its own budget,
+        # counted here with REST's (the report's project section counts the mutations).
+        parts = (op.target or "").split("; ")
+        add = parts[0] == "add"
+        fields = parts[1] if add and len(parts) > 1 else "" if add else parts[0]
+        cost.add("project item adds (GraphQL)", int(add), content=True)
+        cost.add("project field writes (GraphQL, one request an item)", int(bool(fields)), content=True)
     elif op.action is Action.RELINK:
         cost.add("re-link reads", 2)
         links = (1 if spec is not None and spec.parent else 0) + (len(spec.blockers) if spec is not None else 0)

@@ -17,8 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from batch_action import limits
+from batch_action.model import Kind
+from batch_action.projects.board import ProjectRef, parse_project_url
+from batch_action.sync.issue_types import parse_issue_types
 from batch_action.sync.mentions import MODES as MENTION_MODES
 
 
@@ -62,6 +66,10 @@ INPUTS: tuple[Input, ...] = (
     Input("deadline-minutes", "0", "stop scheduling new work after N minutes (0: none)"),
     Input("mentions", "escape", "'escape' (wrap @name and @org/team outside code in backticks) or 'keep'"),
     Input("lease-wait-minutes", "5", "wait up to N minutes while another sync of the repository writes"),
+    Input("issue-types", "", "issue type per kind, e.g. prd=Feature,epic=Epic,task=Task (empty: off)"),
+    Input("project", "", "URL of a project (v2) to put every synced issue on (empty: none)"),
+    Input("project-token", "", "token that may write the project (default: github-token)"),
+    Input("project-fields", "", "project fields from front matter, e.g. Status=status,Size=effort (empty: defaults)"),
 )
 
 # The labels the sync itself puts on a task's issue (`sync.render.labels_for`): these two and `epic:<name>`.
@@ -111,6 +119,11 @@ class Settings:
     deadline_minutes: float
     mentions: str
     lease_wait_minutes: float
+    issue_types: dict[Kind, str] = field(default_factory=dict)
+    project: ProjectRef | None = None
+    project_url: str = ""
+    project_token: str = field(default="", repr=False)  # "" : github-token's
+    project_fields: str = ""
     # Runner context, not inputs: where links point and which attempt this is.
     server_url: str = "https://github.com"
     ref_name: str = ""
@@ -213,7 +226,7 @@ def spelling_conflicts(env: Mapping[str, str]) -> tuple[str, ...]:
             continue
         first, second = (env.get(hyphen) or "").strip(), (env.get(underscore) or "").strip()
         if first and second and first != second:
-            if spec.name == "github-token":  # a secret: say that they differ, never what they hold
+            if spec.name in ("github-token", "project-token"):  # a secret: say that they differ, never what they hold
                 found.append(f"{hyphen} and {underscore} are both set and differ; {hyphen} is used")
             else:
                 found.append(
@@ -341,6 +354,30 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
 
     output_dir = _output_dir(raw["output-dir"], workspace, env)
 
+    issue_types, type_problems = parse_issue_types(raw["issue-types"])
+    problems.extend(type_problems)
+    server_url = (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    project_url = raw["project"]
+    project = parse_project_url(project_url) if project_url else None
+    if project_url and project is None:
+        problems.append(
+            f"input `project`: {project_url!r} is not a project's URL, e.g. https://github.com/orgs/ORG/projects/5 "
+            "or https://github.com/users/USER/projects/5"
+        )
+    elif project is not None and project.host.lower() != (urlsplit(server_url).hostname or "").lower():
+        problems.append(
+            f"input `project`: {project_url!r} is on {project.host}, not on this server ({server_url}); "
+            "a project of another server cannot hold this repository's issues"
+        )
+    project_token = raw["project-token"]
+    if project_token and not _TOKEN_RE.fullmatch(project_token):
+        problems.append(
+            "input `project-token`: holds a blank, a line break or another character no GitHub token has; "
+            "pass the token alone"
+        )
+    if raw["project-fields"] and not project_url:
+        problems.append("input `project-fields`: set without `project`; name the project's URL in `project`")
+
     try:
         attempt = int(env.get("GITHUB_RUN_ATTEMPT") or "1")
     except ValueError:
@@ -373,7 +410,12 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "deadline_minutes": number("deadline-minutes", 0, 24 * 60),
         "mentions": choice("mentions", MENTION_MODES),
         "lease_wait_minutes": number("lease-wait-minutes", 0, 60),
-        "server_url": (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        "issue_types": issue_types,
+        "project": project,
+        "project_url": project_url,
+        "project_token": project_token,
+        "project_fields": raw["project-fields"],
+        "server_url": server_url,
         "ref_name": env.get("GITHUB_REF_NAME", ""),
         "sha": env.get("GITHUB_SHA", ""),
         "run_id": env.get("GITHUB_RUN_ID", ""),

@@ -185,13 +185,16 @@ class Applier:
         manage_parents: bool = True,
         pace: Callable[[], None] | None = None,
         features: ServerFeatures | None = None,
+        project: Callable[[str], dict[str, object]] | None = None,
     ) -> None:
         """`read_body` gives an item's markdown when its issue is written (it may raise `JobError`).
         `verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
         truth: a link made after it was written must not be sent twice). `manage_parents` (the `sub-issues`
         input): a re-link of an item without a parent removes the sub-issue link the sync made earlier.
-        `features`: the run's verdict on the link endpoints; a link to a missing one is shown in the body only."""
+        `features`: the run's verdict on the link endpoints; a link to a missing one is shown in the body only.
+        `project`: an item's board work (projects/sync.py `ProjectWriter.apply`), None without a project."""
         self.features = features or ServerFeatures()
+        self.project = project
         self.read_body = read_body
         self.verify_links = verify_links
         self.manage_parents = manage_parents
@@ -252,6 +255,13 @@ class Applier:
         assert op.number is not None
         issue = self.tracker.update_issue(op.number, IssueFields(state="closed", state_reason="not_planned"))
         return {"number": issue.number}
+
+    def _project(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        if self.project is None:
+            # A replay's stored board work, in a run that reads no board: the plan after the replay decides.
+            return {"project": "left to the next plan"}
+        self._need(op.key)
+        return self.project(op.key)
 
     def _list_children(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         issue = self._write_fields(self._need(op.key).number, self.specs[op.key])

@@ -191,9 +191,7 @@ class FakeGraphQL:
             self._field("Status", "SINGLE_SELECT", ("Todo", "In Progress", "Done")),
             *(self._field(name, kind, options) for name, kind, options in fields),
         ]
-        project = FakeProject(
-            self._new_id("PVT"), owner, "user" if user else "organization", number, title, made
-        )
+        project = FakeProject(self._new_id("PVT"), owner, "user" if user else "organization", number, title, made)
         self.projects.append(project)
         return project
 
@@ -449,14 +447,18 @@ def _organization(root: _Root, login: str) -> Any:
 
 def _user(root: _Root, login: str) -> Any:
     if not root.gql.fake._is_user(login):
-        raise GraphQLError(f"Could not resolve to a User with the login of '{login}'.", extensions={"type": "NOT_FOUND"})
+        raise GraphQLError(
+            f"Could not resolve to a User with the login of '{login}'.", extensions={"type": "NOT_FOUND"}
+        )
     return _Bound(root, "User", login)
 
 
-def _node(root: _Root, id: str) -> Any:  # noqa: A002 - GraphQL's argument name
+def _node(root: _Root, id: str) -> Any:
     project = root.gql.project_by_id(id)
     if project is None:
-        raise GraphQLError(f"Could not resolve to a node with the global id of '{id}'", extensions={"type": "NOT_FOUND"})
+        raise GraphQLError(
+            f"Could not resolve to a node with the global id of '{id}'", extensions={"type": "NOT_FOUND"}
+        )
     if root.grant.projects == "none":
         raise GraphQLError(NOT_ACCESSIBLE, extensions={"type": "FORBIDDEN"})
     return _Bound(root, "ProjectV2", project, project)
@@ -475,11 +477,13 @@ def _writable(root: _Root, mutation: str, data: dict[str, Any]) -> tuple[FakePro
     item_id = data.get("itemId")
     item = next((i for i in project.items if i.id == item_id), None) if item_id is not None else None
     if item_id is not None and item is None:
-        raise GraphQLError(f"Could not resolve to a node with the global id of '{item_id}'", extensions={"type": "NOT_FOUND"})
+        raise GraphQLError(
+            f"Could not resolve to a node with the global id of '{item_id}'", extensions={"type": "NOT_FOUND"}
+        )
     return project, item
 
 
-def _add_item(root: _Root, input: dict[str, Any]) -> Any:  # noqa: A002
+def _add_item(root: _Root, input: dict[str, Any]) -> Any:
     project, _ = _writable(root, "addProjectV2ItemById", input)
     issue_id = root.gql.issue_id_of(str(input.get("contentId")))
     if issue_id is None:
@@ -497,11 +501,13 @@ def _add_item(root: _Root, input: dict[str, Any]) -> Any:  # noqa: A002
 def _field_of(project: FakeProject, field_id: Any) -> FakeField:
     found = next((f for f in project.fields if f.id == field_id), None)
     if found is None:
-        raise GraphQLError(f"Could not resolve to a node with the global id of '{field_id}'", extensions={"type": "NOT_FOUND"})
+        raise GraphQLError(
+            f"Could not resolve to a node with the global id of '{field_id}'", extensions={"type": "NOT_FOUND"}
+        )
     return found
 
 
-def _update_value(root: _Root, input: dict[str, Any]) -> Any:  # noqa: A002
+def _update_value(root: _Root, input: dict[str, Any]) -> Any:
     project, item = _writable(root, "updateProjectV2ItemFieldValue", input)
     assert item is not None
     f = _field_of(project, input.get("fieldId"))
@@ -523,7 +529,7 @@ def _update_value(root: _Root, input: dict[str, Any]) -> Any:  # noqa: A002
     return {"clientMutationId": None, "projectV2Item": _Bound(root, "ProjectV2Item", item, project)}
 
 
-def _clear_value(root: _Root, input: dict[str, Any]) -> Any:  # noqa: A002
+def _clear_value(root: _Root, input: dict[str, Any]) -> Any:
     project, item = _writable(root, "clearProjectV2ItemFieldValue", input)
     assert item is not None
     f = _field_of(project, input.get("fieldId"))
