@@ -95,6 +95,8 @@ class RunExtras:
             return dict(specs)
         project = self.project
         view = reads(lambda: project.read(documents))
+        if isinstance(view, SettingsError):
+            raise view
         assert isinstance(view, ProjectView)
         self.view = view
         io.log(

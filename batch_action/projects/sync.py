@@ -84,7 +84,15 @@ class ProjectSync:
             raise SettingsError(problems)
         self.mapping = mapping
 
-    def read(self, documents: Iterable[Document]) -> ProjectView:
+    def read(self, documents: Iterable[Document]) -> ProjectView | SettingsError:
+        """The view, or the settings problems (returned, not raised: this runs under the read retries, which
+        would take an exception for a failed request)."""
+        try:
+            return self._read(documents)
+        except SettingsError as exc:
+            return exc
+
+    def _read(self, documents: Iterable[Document]) -> ProjectView:
         try:
             found = self.client.lookup(self.ref)
         except GithubException as exc:
