@@ -65,7 +65,7 @@ class TaskGraph:
     def to_json(self) -> dict[str, Any]:
         """networkx's node-link layout, node fields taken from the documents, plus waves and problems.
 
-        Nodes and edges are generators, turned into JSON as the file is written (see `report.files`).
+        Nodes and edges are generators, turned into JSON as the file is written (see `canonical.py`).
         """
         return {
             "directed": True,

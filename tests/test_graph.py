@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from batch_action.canonical import dumps_json
 from batch_action.graph import DEPENDS, PARENT, build_graph
 from batch_action.model import Severity
-from batch_action.report.files import dumps_json
 from tests.helpers import doc
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from github.GithubException import GithubException
 
-from batch_action.checkpoint import load_state, write_state
 from batch_action.engine.policy import Attempt
 from batch_action.graph import build_graph
+from batch_action.resume.state import load_state, write_state
 from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.observe import probe_features

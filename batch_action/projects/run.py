@@ -44,7 +44,7 @@ class RunExtras:
         settings: Settings,
         io: ActionsIO,
         tracker: object | None,
-        graphql: Callable[[], GraphQL] | None,
+        graphql: GraphQL | None,
         reads: Callable[[Callable[[], object]], object],
     ) -> RunExtras:
         """Raises `SettingsError` for an unknown type name or a bad `project-fields`."""
@@ -76,7 +76,7 @@ class RunExtras:
                 io.log(f"project: {settings.project_url} is not read (no token): the plan leaves the board out")
             else:
                 extras.project = ProjectSync(
-                    ProjectClient(graphql()), settings.project, settings.project_url, settings.project_fields
+                    ProjectClient(graphql), settings.project, settings.project_url, settings.project_fields
                 )
         return extras
 
