@@ -108,6 +108,12 @@ def operation_requests(op: Operation, spec: IssueSpec | None) -> Requests:
     return cost
 
 
+def core_requests(op: Operation, spec: IssueSpec | None) -> int:
+    """What an operation spends of the REST (core) budget the split is made for: a project operation spends
+    GraphQL's own budget instead (its waits are the engine's, on the `graphql` bucket)."""
+    return 0 if op.resource is not None else operation_requests(op, spec).total
+
+
 @dataclass(frozen=True)
 class Split:
     """What one run with `budget` does of a plan: the operations of the items it pays for, and the rest."""
@@ -142,7 +148,7 @@ def split(plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, *, seconds
     first: list[str] = []
     deferred: list[str] = []
     for key, ops in by_item.items():
-        needed = sum(operation_requests(op, specs.get(key)).total for op in ops)
+        needed = sum(core_requests(op, specs.get(key)) for op in ops)
         if not deferred and cost + needed <= usable:
             cost += needed
             kept.extend(ops)
@@ -229,7 +235,7 @@ def _runs(plan: Plan, specs: Mapping[str, IssueSpec], first: Split, budget: Budg
     if first.whole:
         return 1
     left = sum(
-        operation_requests(op, specs.get(op.key)).total for op in plan.operations if op.key in set(first.deferred_items)
+        core_requests(op, specs.get(op.key)) for op in plan.operations if op.key in set(first.deferred_items)
     )
     per_run = budget.limit - budget.reserve - (2 * reads + LEASE_TAKE) - after_apply_requests(seconds)
     return 1 + (math.ceil(left / per_run) if per_run > 0 else 1)

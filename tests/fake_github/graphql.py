@@ -320,7 +320,7 @@ def _resolve_field(source: Any, info: Any, **args: Any) -> Any:
     parent: GraphQLObjectType = info.parent_type
     if isinstance(source, _Root):
         return _ROOT_FIELDS[name](source, **args)
-    if isinstance(source, _Bound):
+    if isinstance(source, BoundNode):
         return source.resolve(name, args)
     if isinstance(source, Mapping):
         value = source.get(name)
@@ -328,7 +328,7 @@ def _resolve_field(source: Any, info: Any, **args: Any) -> Any:
     raise GraphQLError(f"the fake cannot resolve {parent.name}.{name}")
 
 
-class _Bound:
+class BoundNode:
     """A project-side object with the root it was reached from (the token's grant, the fake)."""
 
     def __init__(self, root: _Root, kind: str, value: Any, project: FakeProject | None = None) -> None:
@@ -345,7 +345,7 @@ class _Bound:
     def _owner(self, number: int) -> Any:
         kind = "organization" if self.kind == "Organization" else "user"
         project = self.root.gql.project(self.value, kind, number, self.root.grant)
-        return None if project is None else _Bound(self.root, "ProjectV2", project, project)
+        return None if project is None else BoundNode(self.root, "ProjectV2", project, project)
 
     def _Organization_projectV2(self, number: int) -> Any:
         return self._owner(number)
@@ -389,7 +389,7 @@ class _Bound:
         return _page([_field_json(f) for f in self.value.fields], first, after)
 
     def _ProjectV2_items(self, first: int | None = None, after: str | None = None) -> Any:
-        return _page([_Bound(self.root, "ProjectV2Item", item, self.value) for item in self.value.items], first, after)
+        return _page([BoundNode(self.root, "ProjectV2Item", item, self.value) for item in self.value.items], first, after)
 
     # ProjectV2Item
     def _ProjectV2Item_id(self) -> str:
@@ -442,7 +442,7 @@ def _organization(root: _Root, login: str) -> Any:
         raise GraphQLError(
             f"Could not resolve to an Organization with the login of '{login}'.", extensions={"type": "NOT_FOUND"}
         )
-    return _Bound(root, "Organization", login)
+    return BoundNode(root, "Organization", login)
 
 
 def _user(root: _Root, login: str) -> Any:
@@ -450,7 +450,7 @@ def _user(root: _Root, login: str) -> Any:
         raise GraphQLError(
             f"Could not resolve to a User with the login of '{login}'.", extensions={"type": "NOT_FOUND"}
         )
-    return _Bound(root, "User", login)
+    return BoundNode(root, "User", login)
 
 
 def _node(root: _Root, id: str) -> Any:
@@ -461,7 +461,7 @@ def _node(root: _Root, id: str) -> Any:
         )
     if root.grant.projects == "none":
         raise GraphQLError(NOT_ACCESSIBLE, extensions={"type": "FORBIDDEN"})
-    return _Bound(root, "ProjectV2", project, project)
+    return BoundNode(root, "ProjectV2", project, project)
 
 
 def _writable(root: _Root, mutation: str, data: dict[str, Any]) -> tuple[FakeProject, FakeItem | None]:
@@ -495,7 +495,7 @@ def _add_item(root: _Root, input: dict[str, Any]) -> Any:
     if item is None:
         item = FakeItem(root.gql._new_id("PVTI"), issue_id)
         project.items.append(item)
-    return {"clientMutationId": None, "item": _Bound(root, "ProjectV2Item", item, project)}
+    return {"clientMutationId": None, "item": BoundNode(root, "ProjectV2Item", item, project)}
 
 
 def _field_of(project: FakeProject, field_id: Any) -> FakeField:
@@ -526,7 +526,7 @@ def _update_value(root: _Root, input: dict[str, Any]) -> Any:
     if f.data_type == "DATE" and not _is_date(str(chosen)):
         raise GraphQLError(f"{chosen!r} is not a date (YYYY-MM-DD)")
     item.values[f.id] = float(chosen) if f.data_type == "NUMBER" else chosen
-    return {"clientMutationId": None, "projectV2Item": _Bound(root, "ProjectV2Item", item, project)}
+    return {"clientMutationId": None, "projectV2Item": BoundNode(root, "ProjectV2Item", item, project)}
 
 
 def _clear_value(root: _Root, input: dict[str, Any]) -> Any:
@@ -534,7 +534,7 @@ def _clear_value(root: _Root, input: dict[str, Any]) -> Any:
     assert item is not None
     f = _field_of(project, input.get("fieldId"))
     item.values.pop(f.id, None)
-    return {"clientMutationId": None, "projectV2Item": _Bound(root, "ProjectV2Item", item, project)}
+    return {"clientMutationId": None, "projectV2Item": BoundNode(root, "ProjectV2Item", item, project)}
 
 
 def _is_date(text: str) -> bool:
