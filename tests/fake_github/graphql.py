@@ -389,7 +389,9 @@ class BoundNode:
         return _page([_field_json(f) for f in self.value.fields], first, after)
 
     def _ProjectV2_items(self, first: int | None = None, after: str | None = None) -> Any:
-        return _page([BoundNode(self.root, "ProjectV2Item", item, self.value) for item in self.value.items], first, after)
+        return _page(
+            [BoundNode(self.root, "ProjectV2Item", item, self.value) for item in self.value.items], first, after
+        )
 
     # ProjectV2Item
     def _ProjectV2Item_id(self) -> str:
