@@ -237,3 +237,23 @@ def test_an_option_the_board_lacks_is_exit_2_naming_its_options(fake_github: Fac
     bad = [line for line in result.errors if "`priority: high` has no option" in line]
     assert bad and "its options are P0, P1" in bad[0]
     assert gh.issues() == [] and project.items == []
+
+
+def test_a_dry_run_shows_the_types_and_the_board_work_and_writes_nothing(fake_github: Factory, tmp_path: Path) -> None:
+    gh, project = board_fake(fake_github)
+    ws = Workspace(tmp_path / "ws")
+    assert sync(gh, ws, tmp_path / "first").code == 0
+    issue = by_key(gh)["task:auth/003"]
+    gh.set_issue_type(issue["number"], "Bug")  # a person retyped it: the file's type comes back only on a change
+    task = ws.path / ".claude" / "epics" / "auth" / "003.md"
+    task.write_text(_STATUS_RE.sub("status: done", task.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+    ws.commit("auth/003 done")
+    gh.clear_requests()
+    gh.graphql.mutations.clear()
+    dry = sync(gh, ws, tmp_path / "dry", dry_run="true")
+    assert dry.code == 0, dry.log
+    assert rest_writes(gh) == [] and graphql_mutations(gh) == []
+    assert "issue type Bug -> Task" in dry.log
+    assert "project: Status: Todo -> Done" in dry.log
+    assert "### Issue types and project" in dry.summary and "Status 1" in dry.summary
+    assert gh.graphql.values_of(project, issue["id"])["Status"] == "Todo"

@@ -97,7 +97,7 @@ def plan_view(plan: Plan, specs: Mapping[str, IssueSpec], picture: GraphPicture)
         said: list[str] = []
         for op in ops:
             if op.action is Action.CREATE:
-                said.append("create")
+                said.append(f"create (type {spec.issue_type})" if spec is not None and spec.issue_type else "create")
                 if spec is not None and spec.closed:
                     said.append(f"then close it (status: {spec.status})")
             elif op.action is Action.UPDATE:
