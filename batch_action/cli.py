@@ -20,11 +20,11 @@ from typing import TextIO
 from batch_action.actions_io import ActionsIO
 from batch_action.artifacts import ArtifactClient
 from batch_action.discovery import ChangeSet, discover_changes
-from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.projects.client import GraphQL
 from batch_action.publish import Publisher
 from batch_action.report.requests import RequestLog
 from batch_action.run import EXIT_INCOMPLETE, EXIT_SETTINGS, run
+from batch_action.run.finish import report_invalid_settings
 from batch_action.runtime import Responses, Runtime, Sleep
 from batch_action.settings import Settings, SettingsError, load_settings
 from batch_action.sync.github_failures import classify_github
@@ -100,18 +100,6 @@ def _mask_token(io: ActionsIO, token: str) -> None:
     for piece in token.split():
         if len(piece) >= 8:  # shorter pieces would blank out ordinary words in the log
             io.mask(piece)
-
-
-def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
-    """Each problem as an error, and what later steps read: the step summary says what was wrong, and the count
-    outputs are 0 (nothing was synced) rather than empty, so `if: always()` steps can still compare them."""
-    for problem in problems:
-        io.error(problem, title="Invalid settings")
-    lines = "".join(f"- {problem}\n" for problem in problems)
-    io.add_summary(f"## Issue sync: invalid settings\n\nNothing was synced. Fix these inputs:\n\n{lines}")
-    for name in COUNT_OUTPUTS:
-        io.set_output(name, "0")
-    io.set_output("resumable", "false")
 
 
 def _git_discover(workspace: Path, base: str | None, under: str) -> ChangeSet:

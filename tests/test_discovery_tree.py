@@ -22,7 +22,7 @@ from batch_action.discovery.tree import (
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.graph import build_graph
 from batch_action.model import text_digest
-from batch_action.parsing.documents import BodyChanged, load_tree, read_body
+from batch_action.parsing.load import BodyChanged, load_tree, read_body
 from batch_action.run.apply import body_of
 from batch_action.sync.render import IssueSpec, build_specs
 

@@ -14,8 +14,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from github.GithubException import GithubException
-
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.model import Document
 from batch_action.projects.board import Board, BoardItem, ProjectRef, issue_ids
@@ -95,10 +93,11 @@ class ProjectSync:
     def _read(self, documents: Iterable[Document]) -> ProjectView:
         try:
             found = self.client.lookup(self.ref)
-        except GithubException as exc:
-            if exc.status in (401, 403):
+        except Exception as exc:  # the adapter's (PyGithub's) error, read by its status: the port has none of its own
+            status = _status(exc)
+            if status in (401, 403) and not _rate_limited(exc):
                 raise SettingsError([token_help(self.url, "read") + f" (GitHub said: {_said(exc)})"]) from exc
-            if exc.status == 404:
+            if status == 404:
                 found = None
             else:
                 raise
@@ -124,9 +123,19 @@ class ProjectSync:
         return ProjectView(board, self.url, resolved.fields, issue_ids(items), len(items), values, resolved.notice)
 
 
-def _said(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    return str(data.get("message") or exc.status)[:300]
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def _rate_limited(exc: BaseException) -> bool:
+    return "rate limit" in str(getattr(exc, "data", "")).lower()
+
+
+def _said(exc: BaseException) -> str:
+    data = getattr(exc, "data", None)
+    message = data.get("message") if isinstance(data, dict) else None
+    return str(message or _status(exc) or type(exc).__name__)[:300]
 
 
 class ProjectWriter:
@@ -173,8 +182,8 @@ class ProjectWriter:
                     self._paced()
                 self.client.write_fields(self.view.board, item_id, writes)
                 self._count(len(writes))
-        except GithubException as exc:
-            if exc.status in (401, 403) and "rate limit" not in str(exc.data).lower():
+        except Exception as exc:  # the adapter's error, by its status (see `read`)
+            if _status(exc) in (401, 403) and not _rate_limited(exc):
                 raise JobError(FailureClass.AUTH, token_help(self.view.url, "write") + f" ({_said(exc)})") from exc
             raise
         return {"item": item_id, "added": item is None, "fields": [write.name for write in writes]}

@@ -59,9 +59,7 @@ def run(settings: Settings, runtime: Runtime) -> int:
             if forecasted is not None:
                 io.log_lines(forecast_lines(forecasted, prepared.titles()))
     except SettingsError as exc:  # checked against GitHub: the issue types, the project and its fields
-        from batch_action.cli import report_invalid_settings  # the composition root's, as for the inputs
-
-        report_invalid_settings(io, exc.problems)
+        finish.report_invalid_settings(io, exc.problems)
         return EXIT_SETTINGS
     except GaveUp as exc:
         failure = exc.failure

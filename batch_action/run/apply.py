@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from batch_action.engine.failures import FailureClass, JobError
+from batch_action.engine.governor import GovernorSettings
 from batch_action.engine.policy import GaveUp, StopReason
 from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult
 from batch_action.forecast import run_split
 from batch_action.model import Document
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
-from batch_action.parsing.documents import BodyChanged, read_body
+from batch_action.parsing.load import BodyChanged, read_body
 from batch_action.projects.run import RunExtras
 from batch_action.resume import (
     JOURNAL_FILE,
@@ -88,10 +89,12 @@ class ApplyConfig:
 
     def engine_settings(self, now: float) -> EngineSettings:
         return EngineSettings(
-            max_concurrency=self.max_concurrency,
+            GovernorSettings(
+                max_concurrency=self.max_concurrency,
+                # 0 means unpaced (GHES with rate limits off, or a test server): a rate no run can reach.
+                writes_per_minute=self.writes_per_minute or 1e9,
+            ),
             max_retries=self.max_retries,
-            # 0 means unpaced (GHES with rate limits off, or a test server): a rate no run can reach.
-            writes_per_minute=self.writes_per_minute or 1e9,
             checkpoint_every=self.checkpoint_every,
             stop_on_error=self.stop_on_error,
             deadline=now + self.deadline_minutes * 60 if self.deadline_minutes else None,

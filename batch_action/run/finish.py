@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batch_action.actions_io import ActionsIO
 from batch_action.files import write_json, write_text
 from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.outcome import Outcome
 from batch_action.report.markdown import render_report
+from batch_action.report.mermaid import mermaid, overview
 from batch_action.report.performance import (
     dry_run_performance_markdown,
     peak_rss_mib,
@@ -64,11 +67,11 @@ def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phase
     """Report files, outputs, step summary, the report artifact and the exit code, for every kind of ending."""
     io = runtime.io
     prepared, outcome, paths = ending.prepared, ending.outcome, ending.paths
-    mermaid = prepared.picture.mermaid(outcome.outcomes or None)
-    drawn, note = mermaid, ""
-    if len(mermaid) > MERMAID_LIMIT:
+    drawing = mermaid(prepared.picture, outcome.outcomes or None)
+    drawn, note = drawing, ""
+    if len(drawing) > MERMAID_LIMIT:
         tasks = sum(1 for _, kind, _ in prepared.picture.nodes if kind == "task")
-        drawn = prepared.picture.overview(outcome.outcomes or None)
+        drawn = overview(prepared.picture, outcome.outcomes or None)
         note = (
             f"PRDs and epics only: the whole graph is too large to draw here. The {tasks} tasks are in "
             "`task-graph.mmd` (graph artifact); each epic takes the colour of the most serious outcome among its tasks."
@@ -107,7 +110,7 @@ def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phase
         overflow=overflow,
     )
     out = config.output_dir
-    paths["mermaid"] = write_text(out / "task-graph.mmd", mermaid)
+    paths["mermaid"] = write_text(out / "task-graph.mmd", drawing)
     paths["report"] = write_text(out / "report.md", report)
     paths["report_json"] = write_json(
         out / "report.json",
@@ -153,3 +156,15 @@ def features_section(features: ServerFeatures, config: FinishConfig) -> list[str
         return []
     lines = "\n".join(f"- {not_available(f, config.repository, config.api_url)}." for f in missing)
     return ["### Server features\n\n" + lines]
+
+
+def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
+    """Each problem as an error, and what later steps read: the step summary says what was wrong, and the count
+    outputs are 0 (nothing was synced) rather than empty, so `if: always()` steps can still compare them."""
+    for problem in problems:
+        io.error(problem, title="Invalid settings")
+    lines = "".join(f"- {problem}\n" for problem in problems)
+    io.add_summary(f"## Issue sync: invalid settings\n\nNothing was synced. Fix these inputs:\n\n{lines}")
+    for name in COUNT_OUTPUTS:
+        io.set_output(name, "0")
+    io.set_output("resumable", "false")

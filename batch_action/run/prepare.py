@@ -16,8 +16,9 @@ from batch_action.files import write_json, write_text
 from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Problem, Severity, Skipped
-from batch_action.parsing.documents import load_tree
+from batch_action.parsing.load import load_tree
 from batch_action.projects.run import RunExtras
+from batch_action.report.mermaid import mermaid
 from batch_action.run.timing import Phases
 from batch_action.runtime import ReadRetries, Runtime
 from batch_action.scope import ItemChanges, item_changes
@@ -209,7 +210,7 @@ def planned_counts(prepared: Prepared) -> dict[str, int]:
 def write_graph_files(out: Path, graph: TaskGraph, picture: GraphPicture) -> dict[str, Path]:
     return {
         "graph": write_json(out / "task-graph.json", graph.to_json()),
-        "mermaid": write_text(out / "task-graph.mmd", picture.mermaid()),
+        "mermaid": write_text(out / "task-graph.mmd", mermaid(picture)),
     }
 
 
