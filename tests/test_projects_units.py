@@ -227,3 +227,21 @@ def test_graphql_on_ghes_is_served_beside_the_v3_prefix(fake_github: Callable[..
     tracker = GitHubTracker("t", "octo/repo", gh.base_url)
     tracker.graphql(queries.PROJECT_OF_ORGANIZATION, {"owner": "octo", "number": 7})
     assert gh.requests[-1].path == "/graphql" and gh.graphql_path == "/api/graphql"
+
+
+def test_a_mutation_github_refuses_stops_the_run_naming_project_token() -> None:
+    from batch_action.engine.failures import JobError
+    from batch_action.projects.changes import ItemWork
+    from batch_action.projects.client import ProjectClient
+    from batch_action.projects.sync import ProjectView, ProjectWriter
+
+    def refuse(query: str, variables: object) -> dict[str, object]:
+        return check_reply({}, {"errors": [{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}]})
+
+    view = ProjectView(board(STATUS), URL, (), {}, 0, {})
+    view.work = {"task:a/001": ItemWork(True, (FieldWrite("Status", "Todo", ""),))}
+    writer = ProjectWriter(ProjectClient(refuse), view, lambda key: "I_1")
+    with pytest.raises(JobError) as caught:
+        writer.apply("task:a/001")
+    assert caught.value.cls is FailureClass.AUTH and "`project-token`" in caught.value.message
+    assert writer.mutations == 0
