@@ -52,7 +52,8 @@ def test_a_project_url_names_its_owner_and_number(url: str, owner: str, number: 
 
 
 @pytest.mark.parametrize(
-    "url", ["github.com/orgs/octo/projects/7", "https://github.com/octo/repo/projects/7", "https://github.com/orgs/octo"]
+    "url",
+    ["github.com/orgs/octo/projects/7", "https://github.com/octo/repo/projects/7", "https://github.com/orgs/octo"],
 )
 def test_other_urls_name_no_project(url: str) -> None:
     assert parse_project_url(url) is None
