@@ -20,10 +20,11 @@ from typing import TextIO
 from batch_action.actions_io import ActionsIO
 from batch_action.artifacts import ArtifactClient
 from batch_action.discovery import ChangeSet, discover_changes
-from batch_action.inputs import COUNT_OUTPUTS
+from batch_action.projects.client import GraphQL
 from batch_action.publish import Publisher
 from batch_action.report.requests import RequestLog
 from batch_action.run import EXIT_INCOMPLETE, EXIT_SETTINGS, run
+from batch_action.run.finish import report_invalid_settings
 from batch_action.runtime import Responses, Runtime, Sleep
 from batch_action.settings import Settings, SettingsError, load_settings
 from batch_action.sync.github_failures import classify_github
@@ -73,6 +74,25 @@ def _install_signal_handlers(stop: threading.Event, io: ActionsIO, *, dry_run: b
         signal.signal(signum, handler)
 
 
+def _project_graphql(settings: Settings, tracker: IssueTracker | None, listener: ResponseListener) -> GraphQL | None:
+    """The GraphQL the project is read and written with: `project-token`'s own client (the same response
+    listener), else the tracker's (`github-token`); None without a project or a token."""
+    if settings.project is None:
+        return None
+    if settings.project_token and settings.project_token != settings.token:
+        from batch_action.sync.github_tracker import GitHubTracker
+
+        return GitHubTracker(
+            settings.project_token,
+            settings.repository,
+            settings.api_url,
+            timeout=settings.request_timeout,
+            on_response=listener,
+        ).graphql
+    graphql = getattr(tracker, "graphql", None)  # the IssueTracker port has no GraphQL; PyGithub's adapter has
+    return graphql if callable(graphql) else None
+
+
 def _mask_token(io: ActionsIO, token: str) -> None:
     """Mask the token before anything can print it, and each line of it too: a value pasted with a line break is
     refused by the settings, but the runner masks line by line, so every piece must be a secret of its own."""
@@ -80,18 +100,6 @@ def _mask_token(io: ActionsIO, token: str) -> None:
     for piece in token.split():
         if len(piece) >= 8:  # shorter pieces would blank out ordinary words in the log
             io.mask(piece)
-
-
-def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
-    """Each problem as an error, and what later steps read: the step summary says what was wrong, and the count
-    outputs are 0 (nothing was synced) rather than empty, so `if: always()` steps can still compare them."""
-    for problem in problems:
-        io.error(problem, title="Invalid settings")
-    lines = "".join(f"- {problem}\n" for problem in problems)
-    io.add_summary(f"## Issue sync: invalid settings\n\nNothing was synced. Fix these inputs:\n\n{lines}")
-    for name in COUNT_OUTPUTS:
-        io.set_output(name, "0")
-    io.set_output("resumable", "false")
 
 
 def _git_discover(workspace: Path, base: str | None, under: str) -> ChangeSet:
@@ -122,6 +130,7 @@ def build_runtime(
         retention_days=settings.retention_days,
         clock=clock,
     )
+    tracker = tracker_factory(settings, responses) if settings.token else None
     return Runtime(
         io=io,
         env=env,
@@ -129,7 +138,8 @@ def build_runtime(
         wall_clock=time.time,
         sleep=sleep,
         stop=stop,
-        tracker=tracker_factory(settings, responses) if settings.token else None,
+        tracker=tracker,
+        project_graphql=_project_graphql(settings, tracker, responses),
         discover=_git_discover,
         classifier=classify_github,
         artifacts=publisher,
@@ -153,14 +163,16 @@ def main(
     """
     environment = dict(os.environ if env is None else env)
     io = ActionsIO(sys.stdout if stream is None else stream, environment)
-    token = environment.get("INPUT_GITHUB-TOKEN") or environment.get("INPUT_GITHUB_TOKEN") or ""
-    _mask_token(io, token)
+    for name in ("GITHUB-TOKEN", "PROJECT-TOKEN"):
+        _mask_token(io, environment.get(f"INPUT_{name}") or environment.get(f"INPUT_{name.replace('-', '_')}") or "")
     try:
         settings = load_settings(environment, argv)
     except SettingsError as exc:
         report_invalid_settings(io, exc.problems)
         return EXIT_SETTINGS
     io.mask(settings.token)
+    if settings.project_token:
+        io.mask(settings.project_token)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         _install_signal_handlers(stop, io, dry_run=settings.dry_run)

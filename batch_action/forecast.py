@@ -92,11 +92,26 @@ def operation_requests(op: Operation, spec: IssueSpec | None) -> Requests:
         cost.add("issue updates")
     elif op.action is Action.CLOSE:
         cost.add("closes of removed files")
+    elif op.action is Action.PROJECT:
+        # `target` is "add; Status, Priority" (projects/changes.py `ItemWork.summary`): an add is one request of
+        # one mutation; the field writes one request of a mutation each (aliased). GraphQL has its own budget,
+        # counted here with REST's (the report's project section counts the mutations).
+        parts = (op.target or "").split("; ")
+        add = parts[0] == "add"
+        fields = parts[1] if add and len(parts) > 1 else "" if add else parts[0]
+        cost.add("project item adds (GraphQL)", int(add), content=True)
+        cost.add("project field writes (GraphQL, one request an item)", int(bool(fields)), content=True)
     elif op.action is Action.RELINK:
         cost.add("re-link reads", 2)
         links = (1 if spec is not None and spec.parent else 0) + (len(spec.blockers) if spec is not None else 0)
         cost.add("re-link writes (at most)", links, content=True)
     return cost
+
+
+def core_requests(op: Operation, spec: IssueSpec | None) -> int:
+    """What an operation spends of the REST (core) budget the split is made for: a project operation spends
+    GraphQL's own budget instead (its waits are the engine's, on the `graphql` bucket)."""
+    return 0 if op.resource is not None else operation_requests(op, spec).total
 
 
 @dataclass(frozen=True)
@@ -133,7 +148,7 @@ def split(plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, *, seconds
     first: list[str] = []
     deferred: list[str] = []
     for key, ops in by_item.items():
-        needed = sum(operation_requests(op, specs.get(key)).total for op in ops)
+        needed = sum(core_requests(op, specs.get(key)) for op in ops)
         if not deferred and cost + needed <= usable:
             cost += needed
             kept.extend(ops)
@@ -220,7 +235,7 @@ def _runs(plan: Plan, specs: Mapping[str, IssueSpec], first: Split, budget: Budg
     if first.whole:
         return 1
     left = sum(
-        operation_requests(op, specs.get(op.key)).total for op in plan.operations if op.key in set(first.deferred_items)
+        core_requests(op, specs.get(op.key)) for op in plan.operations if op.key in set(first.deferred_items)
     )
     per_run = budget.limit - budget.reserve - (2 * reads + LEASE_TAKE) - after_apply_requests(seconds)
     return 1 + (math.ceil(left / per_run) if per_run > 0 else 1)

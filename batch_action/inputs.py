@@ -188,6 +188,36 @@ INPUTS: tuple[Input, ...] = (
         low=0,
         high=60,
     ),
+    Input(
+        "issue-types",
+        _T,
+        "",
+        "Issue type for each kind of item, e.g. prd=Feature,epic=Epic,task=Task (the organisation's types; a kind "
+        "left out keeps its issues' type). Empty: off. A personal repository has no types: one notice, and none "
+        "are set.",
+    ),
+    Input(
+        "project",
+        _T,
+        "",
+        "URL of a GitHub Project (v2) to put every synced issue on, its fields set from the front matter (README "
+        "\"Projects\"), e.g. https://github.com/orgs/ORG/projects/5. Empty: none.",
+    ),
+    Input(
+        "project-token",
+        Kind.SECRET,
+        "",
+        "Token that may write the project (GITHUB_TOKEN cannot): a GitHub App installation token or a "
+        "fine-grained PAT with Projects read and write. Empty: github-token is used.",
+    ),
+    Input(
+        "project-fields",
+        _T,
+        "",
+        "Which project field is set from which front-matter field, e.g. "
+        "Status=status,Priority=priority,Estimate=effort|estimate; every field named must exist. Empty: the "
+        "defaults (Status, Priority, Estimate, Start date, Target date, where the project has them).",
+    ),
 )
 
 BY_NAME: dict[str, Input] = {spec.name: spec for spec in INPUTS}

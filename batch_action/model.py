@@ -13,6 +13,22 @@ from enum import StrEnum
 # Front-matter fields whose line numbers are kept for annotations (a problem with a `github:`, `prd:` or
 # `depends_on:` value points at its line).
 LINE_FIELDS = ("github", "github_issue", "prd", "prd_id", "depends_on", "dependencies")
+# Front-matter fields a project board's fields may be set from (besides `status`), kept with each document as
+# written (projects/mapping.py). A fixed few: the text of every field of 10,000 files is not worth holding.
+PROJECT_SOURCES = (
+    "priority",
+    "effort",
+    "estimate",
+    "estimated_hours",
+    "size",
+    "start",
+    "start_date",
+    "started",
+    "due",
+    "due_date",
+    "target",
+    "target_date",
+)
 
 
 def text_digest(text: str) -> str:
@@ -87,6 +103,8 @@ class Document:
     # The body's length in characters (with mentions escaped, the longest it renders): the planner fits the
     # issue body within GitHub's limit, and says so, without holding the text.
     body_chars: int = 0
+    # (field, value) for each PROJECT_SOURCES field the front matter has, as written (a scalar, stripped).
+    fields: tuple[tuple[str, str], ...] = ()
     # (field, line) for the fields annotations point at (LINE_FIELDS). Pairs, not a dict: a small dict costs
     # 232 bytes, and most tasks have a `depends_on:` line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
@@ -95,6 +113,12 @@ class Document:
     def name(self) -> str:
         """The short local name: the file stem for tasks, the folder for epics, the file stem for PRDs."""
         return self.key.split(":", 1)[1].rsplit("/", 1)[-1]
+
+    def field(self, name: str) -> str:
+        """A PROJECT_SOURCES field's value ("" when absent); `status` is the document's status."""
+        if name == "status":
+            return self.status
+        return next((value for key, value in self.fields if key == name), "")
 
     def line_of(self, field_name: str) -> int | None:
         return next((line for name, line in self.lines if name == field_name), None)

@@ -17,9 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from batch_action import limits
 from batch_action.inputs import BY_NAME, INPUTS, Input, Kind
+from batch_action.model import Kind as ItemKind
+from batch_action.projects.board import ProjectRef, parse_project_url
+from batch_action.sync.issue_types import parse_issue_types
 
 __all__ = ["INPUTS", "Input", "Settings", "SettingsError", "load_settings", "parse_args", "raw_inputs"]
 
@@ -71,6 +75,11 @@ class Settings:
     deadline_minutes: float
     mentions: str
     lease_wait_minutes: float
+    issue_types: dict[ItemKind, str] = field(default_factory=dict)
+    project: ProjectRef | None = None
+    project_url: str = ""
+    project_token: str = field(default="", repr=False)  # "": github-token's
+    project_fields: str = ""
     # Runner context, not inputs: where links point and which attempt this is.
     server_url: str = "https://github.com"
     ref_name: str = ""
@@ -171,7 +180,7 @@ def spelling_conflicts(env: Mapping[str, str]) -> tuple[str, ...]:
             continue
         first, second = (env.get(hyphen) or "").strip(), (env.get(underscore) or "").strip()
         if first and second and first != second:
-            if spec.name == "github-token":  # a secret: say that they differ, never what they hold
+            if BY_NAME[spec.name].kind is Kind.SECRET:  # a secret: say that they differ, never what they hold
                 found.append(f"{hyphen} and {underscore} are both set and differ; {hyphen} is used")
             else:
                 found.append(
@@ -302,6 +311,30 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
 
     output_dir = _output_dir(raw["output-dir"], workspace, env)
 
+    issue_types, type_problems = parse_issue_types(raw["issue-types"])
+    problems.extend(type_problems)
+    server_url = (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    project_url = raw["project"]
+    project = parse_project_url(project_url) if project_url else None
+    if project_url and project is None:
+        problems.append(
+            f"input `project`: {project_url!r} is not a project's URL, e.g. https://github.com/orgs/ORG/projects/5 "
+            "or https://github.com/users/USER/projects/5"
+        )
+    elif project is not None and project.host.lower() != (urlsplit(server_url).hostname or "").lower():
+        problems.append(
+            f"input `project`: {project_url!r} is on {project.host}, not on this server ({server_url}); "
+            "a project of another server cannot hold this repository's issues"
+        )
+    project_token = raw["project-token"]
+    if project_token and not _TOKEN_RE.fullmatch(project_token):
+        problems.append(
+            "input `project-token`: holds a blank, a line break or another character no GitHub token has; "
+            "pass the token alone"
+        )
+    if raw["project-fields"] and not project_url:
+        problems.append("input `project-fields`: set without `project`; name the project's URL in `project`")
+
     try:
         attempt = int(env.get("GITHUB_RUN_ATTEMPT") or "1")
     except ValueError:
@@ -334,7 +367,12 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "deadline_minutes": number("deadline-minutes"),
         "mentions": choice("mentions"),
         "lease_wait_minutes": number("lease-wait-minutes"),
-        "server_url": (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        "issue_types": issue_types,
+        "project": project,
+        "project_url": project_url,
+        "project_token": project_token,
+        "project_fields": raw["project-fields"],
+        "server_url": server_url,
         "ref_name": env.get("GITHUB_REF_NAME", ""),
         "sha": env.get("GITHUB_SHA", ""),
         "run_id": env.get("GITHUB_RUN_ID", ""),

@@ -11,6 +11,14 @@ if ! bash scripts/install-linters.sh; then
   fi
   echo "test.sh: the workflow linter is not installed (above): its tests are skipped; the rest run" >&2
 fi
+# GitHub's GraphQL schema (npm), which the tests validate every query of the action against: required in CI.
+if ! bash scripts/install-graphql-schema.sh >/dev/null; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "test.sh: GitHub's GraphQL schema could not be installed (above); CI=true, so that is a failure" >&2
+    exit 1
+  fi
+  echo "test.sh: GitHub's GraphQL schema is not installed (above): its tests are skipped; the rest run" >&2
+fi
 ruff check batch_action tests benchmarks entrypoint.py
 mypy
 set +e

@@ -58,6 +58,7 @@ class _Issue:
     labels: list[str]
     state: str = "open"
     state_reason: str | None = None
+    type: str | None = None  # the issue type's name
 
 
 @dataclass
@@ -118,6 +119,8 @@ class FakeTracker:
             parent_number=self.parents.get(issue.number) if self.sub_issues else None,
             blocked_by_total=len(self.blockers.get(issue.number, ())) if self.dependencies else None,
             sub_issues_total=len(children) if self.sub_issues else None,
+            node_id=f"I_fake{issue.id}",
+            type=issue.type,
         )
 
     def _issue(self, number: int) -> _Issue:
@@ -201,12 +204,14 @@ class FakeTracker:
         with self._lock:
             return self.labels.pop(name.lower(), None) is not None
 
-    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
+    def create_issue(
+        self, title: str, body: str, labels: Iterable[str], *, issue_type: str | None = None
+    ) -> RemoteIssue:
         names = tuple(labels)
         self._call("create_issue", title, names)
         with self._lock:
             number = next(self._numbers)
-            self.issues[number] = _Issue(number, 1000 + number, title, body, self._make_labels(names))
+            self.issues[number] = _Issue(number, 1000 + number, title, body, self._make_labels(names), type=issue_type)
             created = self._remote(self.issues[number])
             if self._lost_creates:
                 self._lost_creates -= 1
@@ -228,6 +233,8 @@ class FakeTracker:
                 issue.labels = self._make_labels(fields.labels)
             if fields.state is not None:
                 issue.state_reason = fields.state_reason if fields.state == "closed" else None
+            if fields.type is not None:
+                issue.type = fields.type or None
             return self._remote(issue)
 
     def add_labels(self, number: int, labels: Iterable[str]) -> tuple[str, ...]:

@@ -94,6 +94,8 @@ def test_list_synced_250_issues_is_3_gets_and_skips_prs(gh: FakeGitHub, tracker:
         parent_number=None,  # the listing says: no parent, no blockers, no sub-issues
         blocked_by_total=0,
         sub_issues_total=0,
+        node_id=stored["node_id"],  # a project item is made from it
+        type=None,  # no issue type
     )
     assert by_title["t1"].state == "open" and by_title["t1"].state_reason is None
 

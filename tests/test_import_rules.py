@@ -70,7 +70,10 @@ IO_MODULES = frozenset(
     }
 )
 HTTP_LIBRARIES = frozenset({"github", "requests", "urllib3"})
-ADAPTERS = frozenset({"batch_action.sync.github_tracker", "batch_action.sync.github_failures"})
+# sync.graphql: the GraphQL half of the adapter (a reply's errors as PyGithub's exceptions, for the classifier).
+ADAPTERS = frozenset(
+    {"batch_action.sync.github_tracker", "batch_action.sync.github_failures", "batch_action.sync.graphql"}
+)
 ADAPTER_PACKAGES = ("batch_action.artifacts.",)
 # Sync modules that still catch `github.GithubException` (the port should name its own errors): to be removed.
 KNOWN_LEAKS = frozenset({"batch_action.sync.apply", "batch_action.sync.observe", "batch_action.sync.refusals"})

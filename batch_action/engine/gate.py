@@ -50,7 +50,8 @@ class Gate:
         while True:
             if self.stopping.stopped():
                 raise Halted(attempt)
-            until, why = self.governor.ready_at()
+            # The bucket the job spends (a GraphQL job names "graphql"; others spend the REST "core" bucket).
+            until, why = self.governor.ready_at(getattr(job, "resource", None))
             if why is not None:
                 self._wait_until(until, why, attempt, limit=True)
                 continue

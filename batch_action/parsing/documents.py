@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from batch_action.model import LINE_FIELDS, Document, Kind, Problem, Severity, text_digest
+from batch_action.model import LINE_FIELDS, PROJECT_SOURCES, Document, Kind, Problem, Severity, text_digest
 from batch_action.parsing.frontmatter import FrontMatter, FrontMatterError, Value, split
 from batch_action.sync.mentions import escape_mentions
 from batch_action.sync.render import DONE_STATUSES
 
 ARCHIVE_DIRS = ("archived", ".archived")
+_MAX_SOURCE_CHARS = 200  # a project field's source value (a priority, a date): longer is not one
 _TASK_RE = re.compile(r"^(\d+|task-\d+|bug-[\w.-]+)\.md$", re.IGNORECASE)
 _GITHUB_URL_RE = re.compile(r"https?://[^/\s]+/([^/\s]+/[^/\s]+)/(?:issues|pull)/(\d+)")
 _HEADING_RE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -123,6 +124,11 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         archived=where.archived,
         ident=identifier if isinstance(identifier := values.get("id"), str) else "",
         lines=tuple((name, front.lines[name]) for name in LINE_FIELDS if name in front.lines),
+        fields=tuple(
+            (name, _shared(text[:_MAX_SOURCE_CHARS]))
+            for name in PROJECT_SOURCES
+            if name in values and (text := _text(values[name]).strip())
+        ),
         has_mentions=escaped != body,
         body_chars=len(escaped),
     )

@@ -41,10 +41,13 @@ class PlanView:
     blocker_links: int
     unchanged: int
     out_of_scope: int
+    project: int = 0  # items the project board needs work on
 
     @property
     def operations(self) -> int:
-        return len(self.labels) + self.creates + self.updates + self.relinks + self.closes + self.links
+        return (
+            len(self.labels) + self.creates + self.updates + self.relinks + self.closes + self.links + self.project
+        )
 
     @property
     def links(self) -> int:
@@ -64,6 +67,7 @@ class PlanView:
             (self.updates, "to update"),
             (self.relinks, "to re-link"),
             (self.closes, "to close (file removed)"),
+            (self.project, "to put on the project or change there"),
         ):
             if count:
                 parts.append(f"{count} {what}")
@@ -93,7 +97,7 @@ def plan_view(plan: Plan, specs: Mapping[str, IssueSpec], picture: GraphPicture)
         said: list[str] = []
         for op in ops:
             if op.action is Action.CREATE:
-                said.append("create")
+                said.append(f"create (type {spec.issue_type})" if spec is not None and spec.issue_type else "create")
                 if spec is not None and spec.closed:
                     said.append(f"then close it (status: {spec.status})")
             elif op.action is Action.UPDATE:
@@ -106,6 +110,8 @@ def plan_view(plan: Plan, specs: Mapping[str, IssueSpec], picture: GraphPicture)
                 said.append(f"sub-issue of {titles.get(op.target or '', op.target)}")
             elif op.action is Action.LIST_CHILDREN:
                 said.append("list its sub-issues in the body (no sub-issues on this server)")
+            elif op.action is Action.PROJECT:
+                said.append(f"project: {op.reason}")
         if blockers:
             said.append("blocked by " + ", ".join(blockers))
         return tuple(said)
@@ -146,6 +152,7 @@ def plan_view(plan: Plan, specs: Mapping[str, IssueSpec], picture: GraphPicture)
         blocker_links=plan.count(Action.LINK_BLOCKER),
         unchanged=len(plan.unchanged),
         out_of_scope=len(plan.out_of_scope),
+        project=plan.count(Action.PROJECT),
     )
 
 

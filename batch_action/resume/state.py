@@ -240,7 +240,18 @@ def _spec(record: _Record) -> IssueSpec:
         mentions_escaped=record.get("mentions_escaped", (bool,), False),
         listed_blockers=record.texts("listed_blockers", []),  # absent before GitHub's 50-blocker limit was planned
         children=_children(record),
+        issue_type=record.get("issue_type", (str, type(None)), None),  # absent before the `issue-types` input
+        project_fields=_pairs(record, "project_fields"),  # absent before the `project` input
     )
+
+
+def _pairs(record: _Record, name: str) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    for pair in record.get(name, (list,), []):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair)):
+            raise CheckpointError(f"{record.where}: {name!r} must hold [name, value] lists")
+        found.append((pair[0], pair[1]))
+    return tuple(found)
 
 
 def _children(record: _Record) -> tuple[tuple[str, str, bool], ...]:

@@ -11,6 +11,7 @@ import functools
 
 from batch_action.engine.policy import GaveUp
 from batch_action.outcome import Outcome
+from batch_action.projects.run import RunExtras
 from batch_action.report.forecast_view import forecast_json, forecast_lines, forecast_markdown
 from batch_action.report.markdown import plan_lines
 from batch_action.report.plan_view import plan_view
@@ -22,7 +23,7 @@ from batch_action.run.finish import EXIT_INCOMPLETE, EXIT_OK, EXIT_SETTINGS, End
 from batch_action.run.prepare import PrepareConfig
 from batch_action.run.timing import Phases
 from batch_action.runtime import Runtime
-from batch_action.settings import Settings
+from batch_action.settings import Settings, SettingsError
 from batch_action.sync.features import Feature, ServerFeatures
 
 __all__ = ["EXIT_INCOMPLETE", "EXIT_OK", "EXIT_SETTINGS", "run"]
@@ -43,10 +44,11 @@ def run(settings: Settings, runtime: Runtime) -> int:
         io.warning(not_available(feature, settings.repository, settings.api_url), title=f"no {feature} on this server")
 
     features = ServerFeatures(missing_feature)
-    replan = functools.partial(prepare.prepare, planning, runtime, phases, reads, features)
     dry = settings.dry_run or tracker is None
     try:
         with io.group("Plan"):
+            extras = RunExtras.start(settings, io, tracker, runtime.project_graphql, reads)
+            replan = functools.partial(prepare.prepare, planning, runtime, phases, reads, features, extras)
             prepared = replan()
             io.log_lines(plan_lines(plan_view(prepared.plan, prepared.specs, prepared.picture), settings.relative_path))
             forecasted = None
@@ -56,6 +58,9 @@ def run(settings: Settings, runtime: Runtime) -> int:
                 )
             if forecasted is not None:
                 io.log_lines(forecast_lines(forecasted, prepared.titles()))
+    except SettingsError as exc:  # checked against GitHub: the issue types, the project and its fields
+        finish.report_invalid_settings(io, exc.problems)
+        return EXIT_SETTINGS
     except GaveUp as exc:
         failure = exc.failure
         io.error(
@@ -85,6 +90,7 @@ def run(settings: Settings, runtime: Runtime) -> int:
             + f": {prepared.items} items, {len(prepared.plan.operations)} operations planned, "
             f"nothing written. Made in {runtime.clock() - started:.2f} s."
         )
+        sections.extend(extras.section(dry_run=True))
         end = Ending(prepared, outcome, dict(prepared.paths), "Issue sync: dry run", headline, sections)
     else:
         locate = functools.partial(
@@ -101,5 +107,7 @@ def run(settings: Settings, runtime: Runtime) -> int:
             replan=replan,
             locate=locate,
             started=started,
+            extras=extras,
         )
+        end.sections.extend(extras.section(dry_run=False))
     return finish.finish(finishing, runtime, end, phases, features)

@@ -18,6 +18,7 @@ from batch_action.forecast import run_split
 from batch_action.model import Document
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
 from batch_action.parsing.load import BodyChanged, read_body
+from batch_action.projects.run import RunExtras
 from batch_action.resume import (
     JOURNAL_FILE,
     MAX_LISTED,
@@ -112,6 +113,7 @@ def apply(
     replan: Callable[[], Prepared],
     locate: Locate,
     started: float,
+    extras: RunExtras | None = None,
 ) -> Ending:
     """A real run from its first plan on. `replan` makes the plan again (after the lease, a replay, or a server
     found to lack sub-issues); `locate` finds the checkpoint to replay, if any."""
@@ -152,7 +154,9 @@ def apply(
                             io.log("lease: nothing left to write (another run wrote what this one planned)")
             if checkpoint is not None and not_held is None:
                 with io.group("Replay"), phases.timed("replay"):
-                    replayed = replay_checkpoint(config, runtime, checkpoint, tracker, engine, features)
+                    replayed = replay_checkpoint(
+                        config, runtime, checkpoint, tracker, engine, features, extras
+                    )
             del checkpoint  # its stored plan (~40 MB at 10,000 items) has no use in the apply phase
         if replayed is not None:
             sections.append(replay_section(replayed))
@@ -169,14 +173,15 @@ def apply(
         else:
             deferred = keep_to_budget(config, runtime, prepared, tracker, reads)
             save_state(config, prepared)
-            outcome = apply_plan(config, runtime, prepared, phases, tracker, engine, features)
+            outcome = apply_plan(config, runtime, prepared, phases, tracker, engine, features, extras)
             if Feature.SUB_ISSUES in features.missing - prepared.missing and not outcome.resumable and not deferred:
                 # Learnt from a link's 404, with nothing listed to probe before (a first sync): the parents
                 # written before it do not list their children yet. Plan again, knowing, and write them.
                 with io.group("Plan (parents list their sub-issues)"):
                     prepared = replan()
                 save_state(config, prepared)
-                outcome = followed_by(outcome, apply_plan(config, runtime, prepared, phases, tracker, engine, features))
+                again = apply_plan(config, runtime, prepared, phases, tracker, engine, features, extras)
+                outcome = followed_by(outcome, again)
             if deferred:
                 outcome.counts["pending"] = outcome.counts.get("pending", 0) + len(deferred)
                 outcome.outcomes.update(dict.fromkeys(deferred, "pending"))
@@ -256,6 +261,7 @@ def replay_checkpoint(
     tracker: IssueTracker,
     engine: Engine,
     features: ServerFeatures | None = None,
+    extras: RunExtras | None = None,
 ) -> Outcome:
     """Finish the stored plan of an earlier run; the normal plan runs afterwards on what GitHub then shows."""
     io = runtime.io
@@ -279,7 +285,16 @@ def replay_checkpoint(
     plan = Plan(todo.operations, [], [], {})
     result = (
         run_operations(
-            config, runtime, plan, stored.specs, tracker, engine, registry, verify_links=True, features=features
+            config,
+            runtime,
+            plan,
+            stored.specs,
+            tracker,
+            engine,
+            registry,
+            verify_links=True,
+            features=features,
+            extras=extras,
         )
         if todo.operations
         else None
@@ -313,12 +328,23 @@ def apply_plan(
     tracker: IssueTracker,
     engine: Engine,
     features: ServerFeatures | None = None,
+    extras: RunExtras | None = None,
 ) -> Outcome:
     """Run the plan's operations through the engine and say what happened to every item."""
     registry = IssueRegistry(prepared.observation.observed.issues)
     with phases.timed("apply"):
         result = (
-            run_operations(config, runtime, prepared.plan, prepared.specs, tracker, engine, registry, features=features)
+            run_operations(
+                config,
+                runtime,
+                prepared.plan,
+                prepared.specs,
+                tracker,
+                engine,
+                registry,
+                features=features,
+                extras=extras,
+            )
             if prepared.plan.operations
             else None
         )
@@ -342,9 +368,12 @@ def run_operations(
     *,
     verify_links: bool = False,
     features: ServerFeatures | None = None,
+    extras: RunExtras | None = None,
 ) -> RunResult:
-    """The plan's operations are the engine's jobs (each knows its id, deps and scheduling order)."""
+    """The plan's operations are the engine's jobs (each knows its id, deps and scheduling order). `extras`:
+    the run's issue types and project; its board work is written by the `project` operations."""
     io = runtime.io
+    writer = extras.make_writer(registry.node_id, engine.pace_write) if extras is not None else None
     applier = Applier(
         specs,
         tracker,
@@ -355,6 +384,7 @@ def run_operations(
         manage_parents=config.sub_issues,
         pace=engine.pace_write,
         features=features,
+        project=writer.apply if writer is not None else None,
     )
     with io.group(f"Apply: {len(plan.operations)} operations"):
         result = engine.run(plan.operations, applier)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batch_action.actions_io import ActionsIO
 from batch_action.files import write_json, write_text
 from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.outcome import Outcome
@@ -154,3 +156,15 @@ def features_section(features: ServerFeatures, config: FinishConfig) -> list[str
         return []
     lines = "\n".join(f"- {not_available(f, config.repository, config.api_url)}." for f in missing)
     return ["### Server features\n\n" + lines]
+
+
+def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
+    """Each problem as an error, and what later steps read: the step summary says what was wrong, and the count
+    outputs are 0 (nothing was synced) rather than empty, so `if: always()` steps can still compare them."""
+    for problem in problems:
+        io.error(problem, title="Invalid settings")
+    lines = "".join(f"- {problem}\n" for problem in problems)
+    io.add_summary(f"## Issue sync: invalid settings\n\nNothing was synced. Fix these inputs:\n\n{lines}")
+    for name in COUNT_OUTPUTS:
+        io.set_output(name, "0")
+    io.set_output("resumable", "false")

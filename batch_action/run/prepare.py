@@ -17,6 +17,7 @@ from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.model import Problem, Severity, Skipped
 from batch_action.parsing.load import load_tree
+from batch_action.projects.run import RunExtras
 from batch_action.report.mermaid import mermaid
 from batch_action.run.timing import Phases
 from batch_action.runtime import ReadRetries, Runtime
@@ -107,8 +108,11 @@ def prepare(
     phases: Phases,
     reads: ReadRetries,
     features: ServerFeatures,
+    extras: RunExtras | None = None,
 ) -> Prepared:
-    """`features`: the run's verdict on the link endpoints, decided here from the listing when it can be."""
+    """`features`: the run's verdict on the link endpoints, decided here from the listing when it can be.
+    `extras`: the run's issue types and project (projects/run.py); the board is read here, for each plan, and a
+    problem with it is a `SettingsError`."""
     io, tracker = runtime.io, runtime.tracker
     changes: ChangeSet | None = None
     with phases.timed("discover"):
@@ -132,6 +136,8 @@ def prepare(
             dependencies=config.dependencies,
             mentions=config.mentions,
         )
+        if extras is not None:
+            specs = extras.typed(specs)
     with phases.timed("observe"):
         if tracker is not None:
             read = functools.partial(observe, tracker, specs, graph.documents, config.repository, scope.renames)
@@ -148,6 +154,8 @@ def prepare(
                 if on
             ]
             reads(functools.partial(probe_features, tracker, listed, features, wanted))
+            if extras is not None:
+                specs = extras.observe(io, specs, graph.documents.values(), reads)
         else:
             observation = Observation(Observed())
             io.log("observe: no token, so the remote state is not read; every item in scope would be created")
@@ -179,6 +187,7 @@ def prepare(
             order=order,
             close_removed=config.close_removed,
             missing=missing,
+            project=extras.plan_work(specs, observation.observed) if extras is not None else None,
         )
     paths["plan"] = write_plan_file(config, plan, scope)
     commit = (changes.head if changes else None) or config.sha

@@ -17,6 +17,7 @@ from github.GithubException import GithubException
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.policy import Attempt
 from batch_action.sync.features import Feature, ServerFeatures
+from batch_action.sync.issue_types import type_not_kept
 from batch_action.sync.plan import Operation
 from batch_action.sync.refusals import Refusal, refusal_error, refusal_of
 from batch_action.sync.render import SYNC_LABEL, IssueSpec, label_colours, read_marker, render_body
@@ -36,6 +37,27 @@ class IssueRegistry:
         self._lock = threading.Lock()
         self._known = {key: Known(issue.number, issue.id) for key, issue in issues.items()}
         self._ids = {known.id for known in self._known.values()}  # kept as issues land: asked once per re-link
+        # Each issue's type as GitHub last showed it, and its GraphQL id (for project items).
+        self._types = {key: issue.type for key, issue in issues.items() if issue.type is not None}
+        self._node_ids = {key: issue.node_id for key, issue in issues.items() if issue.node_id}
+
+    def type_of(self, key: str) -> str | None:
+        with self._lock:
+            return self._types.get(key)
+
+    def node_id(self, key: str) -> str | None:
+        with self._lock:
+            return self._node_ids.get(key)
+
+    def saw(self, key: str, issue: RemoteIssue) -> None:
+        """What a write's reply showed of the issue: its type and GraphQL id."""
+        with self._lock:
+            if issue.type is not None:
+                self._types[key] = issue.type
+            else:
+                self._types.pop(key, None)
+            if issue.node_id:
+                self._node_ids[key] = issue.node_id
 
     def get(self, key: str) -> Known | None:
         with self._lock:
@@ -167,13 +189,16 @@ class Applier:
         manage_parents: bool = True,
         pace: Callable[[], None] | None = None,
         features: ServerFeatures | None = None,
+        project: Callable[[str], dict[str, object]] | None = None,
     ) -> None:
         """`read_body` gives an item's markdown when its issue is written (it may raise `JobError`).
         `verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
         truth: a link made after it was written must not be sent twice). `manage_parents` (the `sub-issues`
         input): a re-link of an item without a parent removes the sub-issue link the sync made earlier.
-        `features`: the run's verdict on the link endpoints; a link to a missing one is shown in the body only."""
+        `features`: the run's verdict on the link endpoints; a link to a missing one is shown in the body only.
+        `project`: an item's board work (projects/sync.py `ProjectWriter.apply`), None without a project."""
         self.features = features or ServerFeatures()
+        self.project = project
         self.read_body = read_body
         self.verify_links = verify_links
         self.manage_parents = manage_parents
@@ -212,9 +237,14 @@ class Applier:
             issue = self._write_fields(known.number, spec)
             return {"number": issue.number, "id": issue.id, "reconciled": True}
         body = self._body(spec)
-        issue = self.labels.write(spec.labels, lambda: self.tracker.create_issue(spec.title, body, spec.labels))
+        typed = {"issue_type": spec.issue_type} if spec.issue_type is not None else {}
+        issue = self.labels.write(
+            spec.labels, lambda: self.tracker.create_issue(spec.title, body, spec.labels, **typed)
+        )
         self.registry.put(op.key, issue.number, issue.id)
+        self.registry.saw(op.key, issue)
         self._keep_labels(issue, spec, body)
+        self._keep_type(issue, spec, body)
         if spec.closed:
             # Issues are created open; a done item is closed right after (one more write, done items only).
             self.tracker.update_issue(issue.number, IssueFields(state="closed", state_reason="completed"))
@@ -229,6 +259,13 @@ class Applier:
         assert op.number is not None
         issue = self.tracker.update_issue(op.number, IssueFields(state="closed", state_reason="not_planned"))
         return {"number": issue.number}
+
+    def _project(self, op: Operation, attempt: Attempt) -> dict[str, object]:
+        if self.project is None:
+            # A replay's stored board work, in a run that reads no board: the plan after the replay decides.
+            return {"project": "left to the next plan"}
+        self._need(op.key)
+        return self.project(op.key)
 
     def _list_children(self, op: Operation, attempt: Attempt) -> dict[str, object]:
         issue = self._write_fields(self._need(op.key).number, self.specs[op.key])
@@ -347,16 +384,32 @@ class Applier:
     def _write_fields(self, number: int, spec: IssueSpec) -> RemoteIssue:
         """One PATCH making the issue what the file says: title, body, labels (the whole set), state."""
         body = self._body(spec)
+        # The type only when it differs from what GitHub shows: an unchanged one is never sent.
+        retype = spec.issue_type is not None and spec.issue_type != self.registry.type_of(spec.key)
         fields = IssueFields(
             title=spec.title,
             body=body,
             labels=spec.labels,
             state=spec.state,
             state_reason="completed" if spec.closed else None,
+            type=spec.issue_type if retype else None,
         )
         issue = self.labels.write(spec.labels, lambda: self.tracker.update_issue(number, fields))
+        self.registry.saw(spec.key, issue)
         self._keep_labels(issue, spec, body)
+        if retype:
+            self._keep_type(issue, spec, body)
         return issue
+
+    def _keep_type(self, issue: RemoteIssue, spec: IssueSpec, body: str) -> None:
+        """GitHub drops `type` silently for a token without push access: a reply without the type sent fails
+        the item, naming the permission, and its marker says the write was not confirmed (as for labels)."""
+        wanted = spec.issue_type
+        if wanted is None or (issue.type or "").lower() == wanted.lower():
+            return
+        unconfirmed = body.replace(spec.marker(), spec.marker(confirmed=False))
+        self.tracker.update_issue(issue.number, IssueFields(body=unconfirmed))
+        raise JobError(FailureClass.ITEM, type_not_kept(wanted, issue.number, issue.type))
 
     def _keep_labels(self, issue: RemoteIssue, spec: IssueSpec, body: str) -> None:
         """`Labels.keep`; when GitHub will not keep them, the marker is rewritten to say the write was not

@@ -28,6 +28,7 @@ from github.GithubException import GithubException
 from github.Requester import Requester
 
 from batch_action import __version__
+from batch_action.sync.graphql import check_reply
 from batch_action.sync.tracker import IssueFields, RateLimit, RemoteIssue, RemoteLabel, Response, ResponseListener
 
 __all__ = ["GitHubTracker"]
@@ -120,8 +121,17 @@ def _remote_from_reply(data: object) -> RemoteIssue:
         labels=tuple(str(label.get("name")) if isinstance(label, dict) else str(label) for label in labels),
         state_reason=data.get("state_reason"),
         html_url=str(data.get("html_url") or ""),
+        node_id=str(data.get("node_id") or ""),
+        type=_type_name(data.get("type")),
         **_link_summary(data),
     )
+
+
+def _type_name(value: object) -> str | None:
+    """An issue's `type` as the API gives it (an object with a name, or null), as its name."""
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return str(value["name"])
+    return None
 
 
 def _label_from_reply(data: object) -> RemoteLabel:
@@ -358,6 +368,36 @@ class GitHubTracker:
         except (KeyError, TypeError, ValueError):
             return None
 
+    def list_issue_types(self, org: str) -> list[str] | None:
+        """The names of the organisation's issue types (enabled ones); None when `org` is no organisation
+        (a personal account: 404) or the server has no issue types."""
+        with self._call():
+            try:
+                _, data = self._requester().requestJsonAndCheck(
+                    "GET", f"/orgs/{quote(org, safe='')}/issue-types", headers=dict(_ACCEPT)
+                )
+            except GithubException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+        items = data if isinstance(data, list) else []
+        return [
+            str(item["name"])
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("is_enabled", True)
+        ]
+
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """One GraphQL request (POST to the API's GraphQL URL: /graphql, or /api/graphql on GHES), through this
+        thread's client: the same auth, timeout and response tap as REST. Returns `data`; errors raise
+        `GraphQLError` (`sync.graphql`)."""
+        with self._call():
+            requester = self._requester()
+            headers, reply = requester.requestJsonAndCheck(
+                "POST", requester.graphql_url, input={"query": query, "variables": dict(variables)}
+            )
+        return check_reply(headers, reply)
+
     def list_synced(self, label: str) -> Iterator[RemoteIssue]:
         yield from self._pages(f"/repos/{self.repository}/issues", _issue_not_pull, {"state": "all", "labels": label})
 
@@ -431,8 +471,12 @@ class GitHubTracker:
                 raise
         return True
 
-    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
-        payload = {"title": title, "body": body, "labels": list(labels)}
+    def create_issue(
+        self, title: str, body: str, labels: Iterable[str], *, issue_type: str | None = None
+    ) -> RemoteIssue:
+        payload: dict[str, Any] = {"title": title, "body": body, "labels": list(labels)}
+        if issue_type is not None:
+            payload["type"] = issue_type
         with self._call():
             _, data = self._requester().requestJsonAndCheck("POST", f"/repos/{self.repository}/issues", input=payload)
             return _remote_from_reply(data)
@@ -449,6 +493,8 @@ class GitHubTracker:
             payload["state"] = fields.state
         if fields.state_reason is not None:
             payload["state_reason"] = fields.state_reason
+        if fields.type is not None:
+            payload["type"] = fields.type or None  # "" clears the type
         with self._call():
             _, data = self._requester().requestJsonAndCheck("PATCH", self._issue_path(number), input=payload)
             return _remote_from_reply(data)

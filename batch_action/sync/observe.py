@@ -16,7 +16,7 @@ from github.GithubException import GithubException
 from batch_action.model import Document, Problem, Severity
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.plan import Observed
-from batch_action.sync.render import SYNC_LABEL, IssueSpec, read_marker
+from batch_action.sync.render import SYNC_LABEL, UNCONFIRMED_DIGEST, IssueSpec, read_marker
 from batch_action.sync.tracker import IssueTracker, RemoteIssue
 
 
@@ -40,6 +40,7 @@ def observe(
     digests: dict[str, str] = {}
     links: dict[str, str] = {}
     orphans: dict[str, RemoteIssue] = {}
+    recorded: dict[str, frozenset[str] | None] = {}
     problems: list[Problem] = []
     listed = 0
     for issue in tracker.list_synced(SYNC_LABEL):
@@ -66,13 +67,15 @@ def observe(
         target[key] = _kept(issue)
         digests[key] = marker.digest
         links[key] = marker.links or ""
+        # A write GitHub did not fully take recorded nothing: its fields are compared with the board again.
+        recorded[key] = marker.fields if marker.digest != UNCONFIRMED_DIGEST else None
     adopted = _adopt(tracker, specs, documents, repository, issues, problems)
     for key, issue in adopted.items():
         issues[key] = issue
         digests[key] = ""
         links[key] = ""
     return Observation(
-        Observed(issues=issues, digests=digests, links=links, orphans=orphans),
+        Observed(issues=issues, digests=digests, links=links, orphans=orphans, fields=recorded),
         problems,
         listed,
         {key: issue.number for key, issue in adopted.items()},

@@ -34,6 +34,7 @@ class Action(StrEnum):
     LINK_BLOCKER = "link-blocker"
     RELINK = "relink"
     LIST_CHILDREN = "list-children"  # without sub-issues: a new parent's body, written again once its children exist
+    PROJECT = "project"  # put the issue on the `project` board and set the fields the file changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +64,13 @@ class Operation:
     def label(self) -> str:
         return self.path
 
+    @property
+    def resource(self) -> str | None:
+        """The primary-limit bucket the operation spends: GraphQL's for the project's, else REST's (None)."""
+        return "graphql" if self.action is Action.PROJECT else None
 
-_CREATES_CONTENT = frozenset({Action.CREATE, Action.LINK_PARENT, Action.LINK_BLOCKER})
+
+_CREATES_CONTENT = frozenset({Action.CREATE, Action.LINK_PARENT, Action.LINK_BLOCKER, Action.PROJECT})
 # Among ready operations, in one item's position: labels first, then close, create, update, the links.
 _ACTION_RANK = {
     Action.LABELS: 0,
@@ -75,6 +81,7 @@ _ACTION_RANK = {
     Action.LINK_BLOCKER: 5,
     Action.RELINK: 6,
     Action.LIST_CHILDREN: 7,
+    Action.PROJECT: 8,
 }
 
 
@@ -86,6 +93,8 @@ class Observed:
     digests: Mapping[str, str] = field(default_factory=dict)  # key -> content digest in the marker ("" = none)
     links: Mapping[str, str] = field(default_factory=dict)  # key -> links digest in the marker
     orphans: Mapping[str, RemoteIssue] = field(default_factory=dict)  # marker keys with no file any more
+    # key -> the project field hashes the marker records as written (None: none, or an unconfirmed write)
+    fields: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,8 +140,12 @@ def make_plan(
     order: Mapping[str, int],
     close_removed: bool,
     missing: frozenset[Feature] = frozenset(),
+    project: Mapping[str, tuple[str, str]] | None = None,
 ) -> Plan:
-    """`missing`: the link features this server lacks; no link to them is planned (the bodies show them)."""
+    """`missing`: the link features this server lacks; no link to them is planned (the bodies show them).
+    `project`: item key -> (what, why) of the items the project board needs work on (projects/changes.py): a
+    `project` operation each, after the create, before the update (whose marker records what it wrote)."""
+    project = project or {}
     ops: list[Operation] = []
     outcome: dict[str, str] = {}
     unchanged: list[str] = []
@@ -169,7 +182,7 @@ def make_plan(
         relink = len(missing) < len(Feature) and (
             links_changed or _links_look_wrong(spec, remote, observed, missing, parent_moved_counts=in_scope)
         )
-        if update or relink:
+        if update or relink or key in project:
             work.append((spec, remote, update, relink))
         elif in_scope:
             unchanged.append(key)
@@ -206,8 +219,23 @@ def make_plan(
         label_dep = (
             tuple(label_ids[label] for label in spec.labels if label in label_ids) if remote is None or update else ()
         )
+        board = project.get(spec.key)
+        board_id = f"{Action.PROJECT}:{spec.key}"
         if remote is None:
             own = create_dep(spec.key)
+            if board is not None:
+                ops.append(
+                    Operation(
+                        board_id,
+                        Action.PROJECT,
+                        spec.key,
+                        spec.path,
+                        own,
+                        target=board[0],
+                        reason=board[1],
+                        order=position(spec.key, Action.PROJECT),
+                    )
+                )
             ops.append(
                 Operation(
                     own[0],
@@ -260,6 +288,19 @@ def make_plan(
                 )
             continue
         relink_id = f"{Action.RELINK}:{spec.key}"
+        if board is not None:
+            ops.append(
+                Operation(
+                    board_id,
+                    Action.PROJECT,
+                    spec.key,
+                    spec.path,
+                    number=remote.number,
+                    target=board[0],
+                    reason=board[1],
+                    order=position(spec.key, Action.PROJECT),
+                )
+            )
         if update:
             ops.append(
                 Operation(
@@ -269,13 +310,17 @@ def make_plan(
                     spec.path,
                     # After the re-link: the marker's links digest is then written only once the links are made,
                     # so a run killed in between leaves a marker the next run sees as not done.
-                    label_dep + ref_deps + child_deps + ((relink_id,) if relink else ()),
+                    label_dep
+                    + ref_deps
+                    + child_deps
+                    + ((relink_id,) if relink else ())
+                    + ((board_id,) if board is not None else ()),
                     number=remote.number,
                     reason=_update_reason(spec, remote, observed),
                     order=position(spec.key, Action.UPDATE),
                 )
             )
-        outcome[spec.key] = "update" if update else "relink"
+        outcome[spec.key] = "update" if update or board is not None else "relink"
         if relink:
             ops.append(
                 Operation(
@@ -353,6 +398,8 @@ def _update_reason(spec: IssueSpec, remote: RemoteIssue, observed: Observed) -> 
     digest = observed.digests.get(spec.key)
     if not digest:
         return "adopt an existing issue"
+    if spec.issue_type is not None and (remote.type or "").lower() != spec.issue_type.lower():
+        return f"issue type {remote.type or 'none'} -> {spec.issue_type}"
     if digest == UNCONFIRMED_DIGEST:
         return "finish: GitHub had left labels off the issue"
     if digest == spec.digest and observed.links.get(spec.key) == spec.links_digest:

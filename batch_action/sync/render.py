@@ -25,7 +25,8 @@ from batch_action.sync.mentions import escape_mentions
 
 SYNC_LABEL = "issue-sync"
 MARKER_RE = re.compile(
-    r"<!--\s*issue-sync:v1\s+key=(?P<key>\S+)\s+digest=(?P<digest>[0-9a-f]+)(?:\s+links=(?P<links>[0-9a-f]+))?\s*-->"
+    r"<!--\s*issue-sync:v1\s+key=(?P<key>\S+)\s+digest=(?P<digest>[0-9a-f]+)(?:\s+links=(?P<links>[0-9a-f]+))?"
+    r"(?:\s+fields=(?P<fields>[0-9a-f.]*))?\s*-->"
 )
 DONE_STATUSES = frozenset({"closed", "completed", "complete", "done", "resolved", "merged"})
 LABEL_COLOURS = {"prd": "5e35b1", "epic": "1e88e5", "task": "757575", SYNC_LABEL: "c5def5"}
@@ -69,6 +70,11 @@ class IssueSpec:
     listed_blockers: tuple[str, ...] = ()
     # On a server without sub-issues: the children (key, title, closed) the body lists as a task list.
     children: tuple[tuple[str, str, bool], ...] = ()
+    # The `issue-types` input's type for this kind (None: the input is off, or names no type for the kind).
+    issue_type: str | None = None
+    # With a `project`: (field name, value) for each mapped project field, "" for none. The marker records a
+    # short hash of each, what this run writes, so a later run knows which fields the file changed.
+    project_fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def state(self) -> str:
@@ -76,7 +82,8 @@ class IssueSpec:
 
     def marker(self, *, confirmed: bool = True) -> str:
         digest = self.digest if confirmed else UNCONFIRMED_DIGEST
-        return f"<!-- issue-sync:v1 key={marker_key(self.key)} digest={digest} links={self.links_digest} -->"
+        fields = f" fields={'.'.join(field_hashes(self.project_fields))}" if self.project_fields else ""
+        return f"<!-- issue-sync:v1 key={marker_key(self.key)} digest={digest} links={self.links_digest}{fields} -->"
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,17 @@ class Marker:
     key: str
     digest: str
     links: str | None
+    fields: frozenset[str] | None = None  # hashes of the project field values last written; None: none recorded
+
+
+def field_hash(name: str, value: str) -> str:
+    """A project field's value as the marker records it: 8 hex digits of (field, value), so the body stays
+    short and says nothing a reader needs; equal hashes mean the file still says what was written."""
+    return hashlib.sha256(f"{name}\0{value}".encode()).hexdigest()[:8]
+
+
+def field_hashes(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    return sorted({field_hash(name, value) for name, value in pairs})
 
 
 def marker_key(key: str) -> str:
@@ -100,7 +118,9 @@ def read_marker(body: str | None) -> Marker | None:
     if not matches:
         return None
     last = matches[-1]  # the last marker wins: a user may quote an old one higher up
-    return Marker(unquote(last.group("key")), last.group("digest"), last.group("links"))
+    fields = last.group("fields")
+    recorded = frozenset(part for part in fields.split(".") if part) if fields is not None else None
+    return Marker(unquote(last.group("key")), last.group("digest"), last.group("links"), recorded)
 
 
 def labels_for(doc: Document, extra: Sequence[str]) -> tuple[str, ...]:
@@ -197,6 +217,35 @@ def with_children_listed(specs: Mapping[str, IssueSpec]) -> dict[str, IssueSpec]
         parent = specs[key]
         listed = tuple((kid.key, kid.title, kid.closed) for kid in sorted(kids, key=lambda kid: kid.key))
         out[key] = replace(parent, children=listed, digest=_digest({"content": parent.digest, "children": listed}))
+    return out
+
+
+def with_issue_types(specs: Mapping[str, IssueSpec], by_kind: Mapping[Kind, str]) -> dict[str, IssueSpec]:
+    """Each spec with its kind's issue type, counted in its digest; with no types, every spec (and digest) as
+    it was, so turning the input on rewrites each issue once and leaving it off rewrites none."""
+    if not by_kind:
+        return dict(specs)
+    out: dict[str, IssueSpec] = {}
+    for key, spec in specs.items():
+        name = by_kind.get(spec.kind)
+        out[key] = (
+            replace(spec, issue_type=name, digest=_digest({"content": spec.digest, "type": name}))
+            if name is not None
+            else spec
+        )
+    return out
+
+
+def with_project_fields(
+    specs: Mapping[str, IssueSpec], values: Mapping[str, tuple[tuple[str, str], ...]]
+) -> dict[str, IssueSpec]:
+    """Each spec with the project field values its file asks for (`values`: key -> (field, value) pairs),
+    counted in its digest, so a changed field rewrites the issue's marker (what was last written) once."""
+    out = dict(specs)
+    for key, pairs in values.items():
+        spec = specs.get(key)
+        if spec is not None and pairs:
+            out[key] = replace(spec, project_fields=pairs, digest=_digest({"content": spec.digest, "project": pairs}))
     return out
 
 

@@ -31,6 +31,8 @@ class RemoteIssue:
     blocked_by_total: int | None = None
     # Sub-issues GitHub holds under this issue, closed ones included (they count toward its 100).
     sub_issues_total: int | None = None
+    node_id: str = ""  # the GraphQL id: what a project item is made from
+    type: str | None = None  # the issue type's name (organisations only), None when it has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class IssueFields:
     labels: tuple[str, ...] | None = None
     state: str | None = None  # "open" | "closed"
     state_reason: str | None = None  # "completed" | "not_planned" | "reopened"
+    type: str | None = None  # an issue type's name; "" clears it (sent as null)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +114,11 @@ class IssueTracker(Protocol):
         """One DELETE; False when no label has that name."""
         ...
 
-    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
-        """POST a new issue. Never retried by the adapter: an unknown outcome must be reconciled by marker."""
+    def create_issue(
+        self, title: str, body: str, labels: Iterable[str], *, issue_type: str | None = None
+    ) -> RemoteIssue:
+        """POST a new issue (with `issue_type`'s name, unless None). Never retried by the adapter: an unknown
+        outcome must be reconciled by marker."""
         ...
 
     def update_issue(self, number: int, fields: IssueFields) -> RemoteIssue: ...

@@ -43,6 +43,21 @@ FaultAction = Literal["respond", "reset", "commit_then_drop", "commit_then_respo
 # "reject" fails the whole request with 422.
 UnknownLabels = Literal["create", "drop", "reject"]
 _ACTIONS: frozenset[str] = frozenset(get_args(FaultAction))
+ProjectAccess = Literal["none", "read", "write"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a token may do. `push`: set issue types (GitHub silently drops `type` without push access).
+    `projects`: "none" is GITHUB_TOKEN and an organisation project ("Resource not accessible by integration"),
+    "read" may look but not write, "write" both."""
+
+    push: bool = True
+    projects: ProjectAccess = "write"
+
+
+# GitHub's default types of a new organisation.
+DEFAULT_ISSUE_TYPES = ("Task", "Bug", "Feature")
 
 SECONDARY_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
@@ -67,6 +82,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     (m, re.compile(p), fn)
     for m, p, fn in [
         ("GET", r"/rate_limit", "_get_rate_limit"),
+        ("GET", r"/orgs/([^/]+)/issue-types", "_list_issue_types"),
         ("GET", _REPO, "_get_repo"),
         ("GET", _REPO + "/issues", "_list_issues"),
         ("POST", _REPO + "/issues", "_create_issue"),
@@ -177,6 +193,7 @@ class _Issue:
     updated_at: float
     closed_at: float | None
     parent: int | None = None  # database id of the parent
+    type: str | None = None  # the issue type's name
     children: list[int] = field(default_factory=list)  # database ids, in the order added
     blockers: list[int] = field(default_factory=list)  # database ids of the issues blocking this one
     blocking: list[int] = field(default_factory=list)  # reverse index of `blockers`
@@ -195,6 +212,9 @@ class _Repo:
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
+
+
+_GRAPHQL = "/graphql"
 
 
 def _iso(t: float | None) -> str | None:
@@ -301,8 +321,25 @@ class FakeGitHub:
         unknown_labels: UnknownLabels = "create",
         sub_issues: bool = True,
         dependencies: bool = True,
+        grant: Grant | None = None,
+        tokens: Mapping[str, Grant] | None = None,
+        users: Iterable[str] = (),
+        issue_types: Mapping[str, Iterable[str]] | None = None,
+        graphql_limit: int = 5000,
     ) -> None:
+        """`grant`: what `token` may do; `tokens`: more tokens and theirs. `users`: owners that are personal
+        accounts (no issue types; their projects live under /users/); every other owner is an organisation with
+        `issue_types[owner]` (default: GitHub's Task, Bug, Feature). `graphql_limit`: the GraphQL bucket."""
+        from tests.fake_github.graphql import FakeGraphQL
+
         self.token = token
+        self.grant = grant or Grant()
+        self.tokens = dict(tokens or {})
+        self.users = {user.lower() for user in users}
+        self.issue_types = {org.lower(): list(names) for org, names in (issue_types or {}).items()}
+        self.graphql_limit = graphql_limit
+        self._graphql_used = 0
+        self.graphql = FakeGraphQL(self, lambda: self.html_base)
         self.sub_issues = sub_issues  # False: the sub-issues endpoints answer 404 (GHES without the feature)
         self.dependencies = dependencies
         self.unknown_labels = unknown_labels
@@ -326,6 +363,7 @@ class FakeGitHub:
         self._stats: dict[str, int] = {}
         self._sockets: set[socket.socket] = set()
         self._server: _Server | None = None
+        self._grant = self.grant  # the grant of the request being handled (under the lock)
         self._thread: threading.Thread | None = None
         self._port = 0
         for name in repos:
@@ -379,6 +417,11 @@ class FakeGitHub:
         return f"http://127.0.0.1:{self._port}{self.api_prefix}"
 
     @property
+    def graphql_path(self) -> str:
+        """Where GraphQL is served: /graphql, or /api/graphql beside a GHES-like /api/v3 prefix."""
+        return self.api_prefix.removesuffix("/v3") + _GRAPHQL
+
+    @property
     def html_base(self) -> str:
         return f"http://127.0.0.1:{self._port}"
 
@@ -399,6 +442,20 @@ class FakeGitHub:
             key = full_name.lower()
             if key not in self._repos:
                 self._repos[key] = _Repo(owner, name, index=len(self._repos))
+
+    def _is_user(self, login: str) -> bool:
+        return login.lower() in self.users
+
+    def types_of(self, owner: str) -> list[str] | None:
+        """The issue types of `owner`: None for a personal account."""
+        if self._is_user(owner):
+            return None
+        return self.issue_types.get(owner.lower(), list(DEFAULT_ISSUE_TYPES))
+
+    def set_issue_type(self, number: int, name: str | None, repo: str = "octo/repo") -> None:
+        """What a person does on GitHub: give an issue another type (None: none)."""
+        with self._lock:
+            self._repo(repo).issues[number].type = name
 
     def _repo(self, full_name: str) -> _Repo:
         try:
@@ -745,7 +802,9 @@ class FakeGitHub:
                     body = json.loads(raw)
                 except ValueError:
                     parsed_ok = False
-            if self.api_prefix:
+            if path == self.graphql_path:
+                path = _GRAPHQL
+            elif self.api_prefix:
                 path = path[len(self.api_prefix) :] if path.startswith(self.api_prefix + "/") else "/\0"
             if self.latency > 0:
                 time.sleep(self.latency)
@@ -835,12 +894,16 @@ class FakeGitHub:
         rid: str,
     ) -> tuple[_Reply, str | None]:
         with self._lock:
+            grant = self.grant
             if self.token is not None:
                 scheme, _, credential = authorization.partition(" ")
-                if scheme.lower() not in ("token", "bearer") or credential.strip() != self.token:
+                credential = credential.strip()
+                known = credential == self.token or credential in self.tokens
+                if scheme.lower() not in ("token", "bearer") or not known:
                     self._bump("unauthorized")
                     denied = {"message": "Bad credentials", "documentation_url": _DOCS, "status": "401"}
                     return _Reply(401, denied), "unauthorized"
+                grant = self.grant if credential == self.token else self.tokens[credential]
             refused = self._secondary_check(method, arrived_in_flight)
             if refused is not None:
                 reason, wait = refused
@@ -851,6 +914,8 @@ class FakeGitHub:
                     extra["retry-after"] = str(max(1, math.ceil(wait)))
                 msg = SECONDARY_MESSAGE.format(rid=rid)
                 return _Reply(403, {"message": msg, "documentation_url": _DOCS}, extra), "secondary_limit"
+            if path == _GRAPHQL:
+                return self._serve_graphql(method, body, grant, rid)
             counts = path != "/rate_limit"
             if counts:
                 self._roll_primary()
@@ -862,7 +927,37 @@ class FakeGitHub:
                     )
                     return _Reply(403, {"message": msg, "documentation_url": _DOCS}), "primary_limit"
                 self._used += 1
+            self._grant = grant
             return self._route(method, path, query, body), None
+
+    def _serve_graphql(self, method: str, body: Any, grant: Grant, rid: str) -> tuple[_Reply, str | None]:
+        """GraphQL: its own primary bucket (a point a request; GitHub's cost is per query, at least 1), its
+        `RATE_LIMITED` answer (HTTP 200, as GitHub's), then the query (tests/fake_github/graphql.py)."""
+        if method != "POST":
+            return _not_found(), None
+        now = time.time()
+        if now >= self._window_reset:
+            self._roll_primary()
+            self._graphql_used = 0
+        headers = {
+            "x-ratelimit-limit": str(self.graphql_limit),
+            "x-ratelimit-reset": str(math.ceil(self._window_reset)),
+            "x-ratelimit-resource": "graphql",
+        }
+        if self._graphql_used >= self.graphql_limit:
+            self._bump("graphql_limited")
+            headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-used": str(self._graphql_used)})
+            limited = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}]}
+            return _Reply(200, limited, headers), "primary_limit"
+        self._graphql_used += 1
+        headers.update(
+            {
+                "x-ratelimit-remaining": str(self.graphql_limit - self._graphql_used),
+                "x-ratelimit-used": str(self._graphql_used),
+            }
+        )
+        self._bump("graphql")
+        return _Reply(200, self.graphql.execute(body, grant), headers), None
 
     # ----------------------------------------------------------------- routes
 
@@ -874,6 +969,8 @@ class FakeGitHub:
             args = [unquote(a) for a in match.groups()]
             if fn == "_get_rate_limit":
                 return self._get_rate_limit()
+            if fn == "_list_issue_types":
+                return self._list_issue_types(args[0])
             repo = self._repos.get(f"{args[0]}/{args[1]}".lower())
             if repo is None or not self._has_feature(fn):
                 return _not_found()
@@ -905,6 +1002,41 @@ class FakeGitHub:
             "resource": "search",
         }
         return _Reply(200, {"resources": {"core": core, "search": search}, "rate": core})
+
+    def _list_issue_types(self, org: str) -> _Reply:
+        names = self.types_of(org)
+        if names is None:
+            return _not_found()
+        return _Reply(200, [self._type_json(org, name) for name in names])
+
+    def _type_json(self, org: str, name: str) -> dict[str, Any]:
+        names = self.types_of(org) or []
+        index = next((i for i, known in enumerate(names) if known.lower() == name.lower()), 0)
+        return {
+            "id": 900 + index,
+            "node_id": f"IT_fake{org}{index}",
+            "name": name,
+            "description": None,
+            "color": "gray",
+            "is_enabled": True,
+        }
+
+    def _issue_type_problem(self, repo: _Repo, body: dict[str, Any]) -> tuple[_Reply | None, str | None, bool]:
+        """(a refusal, the canonical type, whether to set it) for a write's `type`."""
+        if "type" not in body:
+            return None, None, False
+        wanted = body["type"]
+        if not self._grant.push:
+            return None, None, False  # GitHub drops it silently for a token without push access
+        if wanted is None:
+            return None, None, True
+        names = self.types_of(repo.owner)
+        if not isinstance(wanted, str) or names is None:
+            return _validation("Issue", "type", "invalid"), None, False
+        found = next((name for name in names if name.lower() == wanted.lower()), None)
+        if found is None:
+            return _validation("Issue", "type", "invalid", f"Issue type {wanted!r} does not exist"), None, False
+        return None, found, True
 
     def _get_repo(self, repo: _Repo, **_: Any) -> _Reply:
         return _Reply(200, self._repo_json(repo))
@@ -941,8 +1073,13 @@ class FakeGitHub:
             return refused
         if self._rejects_labels(repo, labels):
             return _validation("Issue", "labels", "invalid", "Label does not exist")
+        typing, type_name, set_type = self._issue_type_problem(repo, body)
+        if typing is not None:
+            return typing
         text = body.get("body")
         issue = self._new_issue(repo, title, text if isinstance(text, str) else None, labels, is_pr=False)
+        if set_type:
+            issue.type = type_name
         data = self._issue_json(repo, issue)
         return _Reply(201, data, {"location": data["url"]})
 
@@ -973,6 +1110,11 @@ class FakeGitHub:
         reason = body.get("state_reason")
         if reason is not None and reason not in _STATE_REASONS:
             return _validation("Issue", "state_reason", "invalid")
+        typing, type_name, set_type = self._issue_type_problem(repo, body)
+        if typing is not None:
+            return typing
+        if set_type:
+            issue.type = type_name
         if "title" in body:
             issue.title = body["title"]
         if "body" in body:
@@ -1278,7 +1420,7 @@ class FakeGitHub:
             "node_id": f"R_fake{repo.index}",
             "name": repo.name,
             "full_name": repo.full_name,
-            "owner": self._user_json(repo.owner, "Organization"),
+            "owner": self._user_json(repo.owner, "User" if self._is_user(repo.owner) else "Organization"),
             "private": False,
             "html_url": f"{self.html_base}/{repo.full_name}",
             "url": api,
@@ -1321,6 +1463,7 @@ class FakeGitHub:
             "updated_at": _iso(issue.updated_at),
             "closed_at": _iso(issue.closed_at),
             "author_association": "OWNER",
+            "type": self._type_json(repo.owner, issue.type) if issue.type is not None else None,
         }
         if self.sub_issues:
             data["sub_issues_summary"] = {
