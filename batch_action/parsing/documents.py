@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from batch_action.discovery.tree import PlanningFolder, UnreadableFile, UnsafePath, inside_folder, read_file
 from batch_action.model import LINE_FIELDS, Document, Kind, Problem, Severity, Skipped, text_digest
 from batch_action.parsing.frontmatter import FrontMatter, FrontMatterError, Value, body_of, split
+from batch_action.priority import DEFAULT_PRIORITY, parse_priority
 from batch_action.sync.mentions import escape_mentions
 from batch_action.sync.render import DONE_STATUSES
 
@@ -165,6 +166,18 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         prd = PurePosixPath(prd_ref).name.removesuffix(".md") if prd_ref else None
     elif where.kind is Kind.PRD:
         prd = stem
+    priority = parse_priority(_text(values.get("priority")))
+    if priority is None:
+        problems.append(
+            Problem(
+                path,
+                f"`priority: {_text(values.get('priority'))[:40]}` is not a known priority: the item is ranked medium",
+                front.lines.get("priority"),
+                'use P0 to P4, 0 to 4, or critical, high, medium, low (README "Work order")',
+                Severity.NOTICE,
+            )
+        )
+        priority = DEFAULT_PRIORITY
     body = _body_text(front.body)
     escaped = escape_mentions(body) if "@" in body else body  # most bodies have no `@`: no scan
     document = Document(
@@ -181,6 +194,7 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         github_repo=github_repo,
         archived=where.archived,
         ident=identifier if isinstance(identifier := values.get("id"), str) else "",
+        priority=priority,
         lines=tuple((name, front.lines[name]) for name in LINE_FIELDS if name in front.lines),
         has_mentions=escaped != body,
         body_chars=len(escaped),
