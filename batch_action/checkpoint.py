@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from batch_action.engine.journal import JournalState, load_journal
+from batch_action.limits import ASSIGNEES_PER_ISSUE
 from batch_action.model import Kind
 from batch_action.report.files import write_json
 from batch_action.sync.plan import Action, Operation
-from batch_action.sync.render import IssueSpec
+from batch_action.sync.render import IssueSpec, is_login
 
 STATE_FILE = "state.json"
 JOURNAL_FILE = "journal.jsonl"
@@ -240,7 +241,15 @@ def _spec(record: _Record) -> IssueSpec:
         mentions_escaped=record.get("mentions_escaped", (bool,), False),
         listed_blockers=record.texts("listed_blockers", []),  # absent before GitHub's 50-blocker limit was planned
         children=_children(record),
+        assignees=_assignees(record),  # absent before the config file's assignee fields
     )
+
+
+def _assignees(record: _Record) -> tuple[str, ...]:
+    logins = record.texts("assignees", [])
+    if len(logins) > ASSIGNEES_PER_ISSUE.value or not all(is_login(login) for login in logins):
+        raise CheckpointError(f"{record.where}: 'assignees' must hold at most 10 GitHub logins")
+    return logins
 
 
 def _children(record: _Record) -> tuple[tuple[str, str, bool], ...]:

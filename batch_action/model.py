@@ -82,6 +82,8 @@ class Document:
     archived: bool = False
     ident: str = ""  # the front matter's `id:` (AutoPM), a name other files may use for this item
     priority: int = 2  # the front matter's `priority:` as a rank, 0 most urgent (`priority.parse_priority`)
+    # The front-matter fields the config file shows on the issue (`fields:`), each with its values; () for most.
+    fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Whether the body holds a mention the `mentions: escape` input would wrap: only then does the input count
     # in the item's content digest, so the input rewrites no issue whose body it leaves as it is.
     has_mentions: bool = False

@@ -9,7 +9,7 @@ line, and the rest goes on. The file system is `discovery.tree`'s: this module o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -91,8 +91,10 @@ def place(relative: str) -> Place:
     return Place(None, reason="not named like a task (N.md, task-N.md, bug-*.md)")
 
 
-def load_tree(root: Path, workspace: Path) -> Tree:
+def load_tree(root: Path, workspace: Path, fields: Collection[str] = (), statuses: Collection[str] = ()) -> Tree:
     """Parse every file under `root` (the planning folder). Paths in the result are workspace-relative.
+    `fields`: the front-matter fields each document keeps the values of (the config file's `fields:`);
+    `statuses`: statuses known besides the built-in ones (its `close-statuses:`), so no notice calls them unknown.
 
     The folder is listed and read by `discovery.tree`, which follows no link and opens nothing but regular files.
     """
@@ -114,7 +116,7 @@ def load_tree(root: Path, workspace: Path) -> Tree:
                 tree.problems.append(Problem(shown, exc.reason, fix=exc.fix))
                 tree.unreadable.append(shown)
                 continue
-            document, problems = parse_document(shown, where, data)
+            document, problems = parse_document(shown, where, data, fields, statuses)
             tree.problems.extend(problems)
             if document is None:
                 tree.unreadable.append(shown)
@@ -138,8 +140,10 @@ def _shown_prefix(root: Path, workspace: Path) -> str:
     return "" if shown == "." else shown + "/"
 
 
-def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | None, list[Problem]]:
-    """One file's bytes to a Document (or None with the problems saying why)."""
+def parse_document(
+    path: str, where: Place, data: bytes, fields: Collection[str] = (), statuses: Collection[str] = ()
+) -> tuple[Document | None, list[Problem]]:
+    """One file's bytes to a Document (or None with the problems saying why). `fields`: see `load_tree`."""
     assert where.kind is not None
     try:
         text = data.decode("utf-8")
@@ -153,7 +157,7 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
     # CCPM itself reads fields line by line, so a file only the line reader understands is normal, not a fault.
     problems = [Problem(path, message, line, fix, Severity.NOTICE) for line, message, fix in front.problems]
     values = front.values
-    problems.extend(_silent_mistakes(path, where, front, values))
+    problems.extend(_silent_mistakes(path, where, front, values, statuses))
     github_number, github_repo, github_problem = _github_ref(values)
     if github_problem:
         problems.append(Problem(path, github_problem, front.lines.get("github"), severity=Severity.WARNING))
@@ -195,6 +199,7 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         archived=where.archived,
         ident=identifier if isinstance(identifier := values.get("id"), str) else "",
         priority=priority,
+        fields=_kept_fields(values, fields),
         lines=tuple((name, front.lines[name]) for name in LINE_FIELDS if name in front.lines),
         has_mentions=escaped != body,
         body_chars=len(escaped),
@@ -202,11 +207,14 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
     return document, problems
 
 
-def _silent_mistakes(path: str, where: Place, front: FrontMatter, values: dict[str, Value]) -> list[Problem]:
+def _silent_mistakes(
+    path: str, where: Place, front: FrontMatter, values: dict[str, Value], statuses: Collection[str] = ()
+) -> list[Problem]:
     """What the file says that the sync would otherwise take quietly, and wrongly."""
     found: list[Problem] = []
     status = _text(values.get("status")).lower()
-    if status and status not in DONE_STATUSES and status.replace("_", "-") not in OPEN_STATUSES:
+    known = status in DONE_STATUSES or status.replace("_", "-") in OPEN_STATUSES or status in statuses
+    if status and not known:
         found.append(
             Problem(
                 path,
@@ -306,6 +314,21 @@ def _shared(text: str) -> str:
     """One string object for a value many files repeat. Not sys.intern: growing the interpreter's table of
     interned names by a few thousand entries made it double (2 MB) during a run."""
     return _SHARED.setdefault(text, text)
+
+
+def _kept_fields(values: dict[str, Value], names: Collection[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The values of the fields `names` the file has: a list's items, or a single value split at commas
+    (`owner: ana, ben`); each stripped, at most 100 (a label or an assignee each, and an issue holds no more)."""
+    kept = []
+    for name in sorted(names):
+        value = values.get(name)
+        if value is None:
+            continue
+        items = value if isinstance(value, list) else value.split(",")
+        texts = tuple(dict.fromkeys(text for item in items if (text := item.strip())))[:100]
+        if texts:
+            kept.append((name, texts))
+    return tuple(kept)
 
 
 def _text(value: Value | None) -> str:

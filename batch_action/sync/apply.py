@@ -208,7 +208,9 @@ class Applier:
             issue = self._write_fields(known.number, spec)
             return {"number": issue.number, "id": issue.id, "reconciled": True}
         body = self._body(spec)
-        issue = self.labels.write(spec.labels, lambda: self.tracker.create_issue(spec.title, body, spec.labels))
+        issue = self.labels.write(
+            spec.labels, lambda: self.tracker.create_issue(spec.title, body, spec.labels, spec.assignees)
+        )
         self.registry.put(op.key, issue.number, issue.id)
         self._keep_labels(issue, spec, body)
         if spec.closed:
@@ -341,7 +343,8 @@ class Applier:
         return render_body(spec, self.read_body(spec), numbers, source_url=self.source_url(spec.path))
 
     def _write_fields(self, number: int, spec: IssueSpec) -> RemoteIssue:
-        """One PATCH making the issue what the file says: title, body, labels (the whole set), state."""
+        """One PATCH making the issue what the file says: title, body, labels (the whole set), state, and the
+        assignees when the file names some (none named: the issue keeps whoever a person assigned)."""
         body = self._body(spec)
         fields = IssueFields(
             title=spec.title,
@@ -349,6 +352,7 @@ class Applier:
             labels=spec.labels,
             state=spec.state,
             state_reason="completed" if spec.closed else None,
+            assignees=spec.assignees or None,
         )
         issue = self.labels.write(spec.labels, lambda: self.tracker.update_issue(number, fields))
         self._keep_labels(issue, spec, body)

@@ -431,8 +431,10 @@ class GitHubTracker:
                 raise
         return True
 
-    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
-        payload = {"title": title, "body": body, "labels": list(labels)}
+    def create_issue(self, title: str, body: str, labels: Iterable[str], assignees: Iterable[str] = ()) -> RemoteIssue:
+        payload: dict[str, Any] = {"title": title, "body": body, "labels": list(labels)}
+        if logins := list(assignees):
+            payload["assignees"] = logins
         with self._call():
             _, data = self._requester().requestJsonAndCheck("POST", f"/repos/{self.repository}/issues", input=payload)
             return _remote_from_reply(data)
@@ -445,6 +447,8 @@ class GitHubTracker:
             payload["body"] = fields.body
         if fields.labels is not None:
             payload["labels"] = list(fields.labels)  # replaces the whole set; [] clears it
+        if fields.assignees is not None:
+            payload["assignees"] = list(fields.assignees)
         if fields.state is not None:
             payload["state"] = fields.state
         if fields.state_reason is not None:

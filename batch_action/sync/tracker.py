@@ -48,6 +48,7 @@ class IssueFields:
     labels: tuple[str, ...] | None = None
     state: str | None = None  # "open" | "closed"
     state_reason: str | None = None  # "completed" | "not_planned" | "reopened"
+    assignees: tuple[str, ...] | None = None  # replaces the whole set
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ class IssueTracker(Protocol):
         """One DELETE; False when no label has that name."""
         ...
 
-    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
+    def create_issue(self, title: str, body: str, labels: Iterable[str], assignees: Iterable[str] = ()) -> RemoteIssue:
         """POST a new issue. Never retried by the adapter: an unknown outcome must be reconciled by marker."""
         ...
 
