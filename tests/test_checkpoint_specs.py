@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from batch_action.checkpoint import STATE_FILE, load_state, write_state
 from batch_action.model import Kind
+from batch_action.resume.state import STATE_FILE, load_state, write_state
 from batch_action.sync.render import IssueSpec, render_body
 
 BODY = "Ask @someone; `@types/node` stays."
@@ -82,7 +82,7 @@ def test_blockers_past_the_limit_survive_the_checkpoint_and_an_older_one_has_non
 def test_assignees_survive_the_checkpoint_and_a_stored_non_login_is_refused(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from batch_action.checkpoint import CheckpointError
+    from batch_action.resume.state import CheckpointError
 
     _store(tmp_path, replace(_spec(mentions_escaped=False), assignees=("ana", "ben")))
     assert load_state(tmp_path).specs["task:e/001"].assignees == ("ana", "ben")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from batch_action.graph import build_graph
-from batch_action.parsing.documents import load_tree
+from batch_action.parsing.load import load_tree
 from tests.fake_github import FakeGitHub
 from tests.sync_harness import TOKEN, Workspace, by_key, run_sync
 
