@@ -273,7 +273,7 @@ def layer(raw: Mapping[str, str], given: Collection[str], config: ConfigFile) ->
     values = dict(raw)
     origins: dict[str, str] = {}
     for name, located in config.inputs.items():
-        if name in values and name not in given:
+        if name in values and name not in given and located.value.strip():  # empty: the default, as for an input
             values[name] = located.value.strip()
             origins[name] = f"{config.path}:{located.line}"
     return values, origins

@@ -188,6 +188,20 @@ INPUTS: tuple[Input, ...] = (
         low=0,
         high=60,
     ),
+    Input(
+        "kinds",
+        _T,
+        "prd,epic,task",
+        "Kinds of item to sync, comma-separated: prd, epic, task. Items of other kinds are left alone (never "
+        "closed); links to them are made only when their issues exist.",
+    ),
+    Input(
+        "config",
+        _T,
+        ".github/issue-sync.yml",
+        "Config file in the workspace (YAML or JSON), read when present: labels per kind, close statuses, title "
+        "formats, front-matter fields as labels or assignees, any input. An input given in the workflow wins.",
+    ),
 )
 
 BY_NAME: dict[str, Input] = {spec.name: spec for spec in INPUTS}
