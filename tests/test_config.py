@@ -231,3 +231,21 @@ def test_load_config_refuses_what_it_should_not_read(tmp_path: Path) -> None:
     outside.write_text("scope: all\n")
     (tmp_path / "link.yml").symlink_to(outside)
     assert "leads outside the workspace" in load_config(tmp_path, "link.yml", NAMES, given=True)[1][0]
+
+
+def test_the_readme_documents_every_key_of_the_config_file() -> None:
+    from batch_action.config import FIELD_TARGETS, NOT_IN_FILE, SECTIONS, TITLE_FIELDS
+    from batch_action.sync.render import DONE_STATUSES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Config file") : readme.index("## Outputs")]
+    rows = {cells.split("|")[1].strip().strip("`") for cells in section.splitlines() if cells.startswith("| `")}
+    assert rows == set(SECTIONS), "one row per section of the file"
+    assert all(f"`{name}`" in section for name in NOT_IN_FILE), "the inputs a file may not set are named"
+    assert all(f"{{{name}}}" in section for name in TITLE_FIELDS)
+    assert all(f"`{target}`" in section for target in FIELD_TARGETS)
+    assert all(f"`{status}`" in section for status in DONE_STATUSES)
+    assert ".github/issue-sync.yml" in section and DEFAULT_CONFIG == ".github/issue-sync.yml"
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml"))]
+    config = read_config(example, DEFAULT_CONFIG, ("kinds", "labels"))
+    assert config.problems == [] and config.inputs and config.field_labels and config.field_assignees
