@@ -12,9 +12,10 @@ from typing import Any
 
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.governor import GovernorSettings
-from batch_action.engine.policy import GaveUp, StopReason
-from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult
+from batch_action.engine.policy import Attempt, GaveUp, StopReason
+from batch_action.engine.scheduler import Engine, EngineSettings, Execute, JobStatus, RunResult
 from batch_action.forecast import run_split
+from batch_action.hooks import ProgressCounter
 from batch_action.model import Document
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
 from batch_action.parsing.load import BodyChanged, read_body
@@ -356,8 +357,18 @@ def run_operations(
         pace=engine.pace_write,
         features=features,
     )
+    execute: Execute = applier
+    on_progress = runtime.hooks.on_progress
+    if on_progress is not None:
+        counter = ProgressCounter(on_progress, (op.key for op in plan.operations if op.key))
+
+        def execute(op: Operation, attempt: Attempt) -> object:
+            done = applier(op, attempt)
+            counter.landed(op.key)
+            return done
+
     with io.group(f"Apply: {len(plan.operations)} operations"):
-        result = engine.run(plan.operations, applier)
+        result = engine.run(plan.operations, execute)
     said: set[str] = set()
     for job_outcome in result.outcomes.values():
         if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:

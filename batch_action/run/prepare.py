@@ -15,6 +15,7 @@ from batch_action.discovery import ChangeSet
 from batch_action.files import write_json, write_text
 from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
+from batch_action.hooks import transformed
 from batch_action.model import Kind, Problem, Severity, Skipped
 from batch_action.parsing.load import load_tree
 from batch_action.report.mermaid import mermaid
@@ -139,6 +140,7 @@ def prepare(
             mentions=config.mentions,
             style=config.style,
         )
+        specs = transformed(specs, runtime.hooks.transform)
     with phases.timed("observe"):
         if tracker is not None:
             read = functools.partial(observe, tracker, specs, graph.documents, config.repository, scope.renames)
