@@ -58,6 +58,7 @@ class _Issue:
     labels: list[str]
     state: str = "open"
     state_reason: str | None = None
+    assignees: tuple[str, ...] = ()
 
 
 @dataclass
@@ -201,12 +202,14 @@ class FakeTracker:
         with self._lock:
             return self.labels.pop(name.lower(), None) is not None
 
-    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> RemoteIssue:
+    def create_issue(self, title: str, body: str, labels: Iterable[str], assignees: Iterable[str] = ()) -> RemoteIssue:
         names = tuple(labels)
         self._call("create_issue", title, names)
         with self._lock:
             number = next(self._numbers)
-            self.issues[number] = _Issue(number, 1000 + number, title, body, self._make_labels(names))
+            self.issues[number] = _Issue(
+                number, 1000 + number, title, body, self._make_labels(names), assignees=tuple(assignees)
+            )
             created = self._remote(self.issues[number])
             if self._lost_creates:
                 self._lost_creates -= 1
@@ -226,6 +229,8 @@ class FakeTracker:
                 setattr(issue, name, value)
             if fields.labels is not None:
                 issue.labels = self._make_labels(fields.labels)
+            if fields.assignees is not None:
+                issue.assignees = fields.assignees
             if fields.state is not None:
                 issue.state_reason = fields.state_reason if fields.state == "closed" else None
             return self._remote(issue)
