@@ -20,6 +20,7 @@ from typing import TextIO
 from batch_action.actions_io import ActionsIO
 from batch_action.artifacts import ArtifactClient
 from batch_action.discovery import ChangeSet, discover_changes
+from batch_action.hooks import NO_HOOKS, Hooks
 from batch_action.projects.client import GraphQL
 from batch_action.publish import Publisher
 from batch_action.report.requests import RequestLog
@@ -114,6 +115,7 @@ def build_runtime(
     *,
     sleep: Sleep | None = None,
     tracker_factory: TrackerFactory = _github_tracker,
+    hooks: Hooks = NO_HOOKS,
 ) -> Runtime:
     """Every effect of the run, once. `sleep` replaces every wait (tests scale time with it; None: real waits,
     interrupted by a signal)."""
@@ -146,6 +148,7 @@ def build_runtime(
         artifact_client=artifacts,
         requests=requests,
         responses=responses,
+        hooks=hooks,
     )
 
 
@@ -156,10 +159,12 @@ def main(
     *,
     sleep: Sleep | None = None,
     tracker_factory: TrackerFactory = _github_tracker,
+    hooks: Hooks = NO_HOOKS,
 ) -> int:
     """The action: settings from `env` and `argv`, workflow commands to `stream` (default: stdout).
 
     `sleep` and `tracker_factory` are the test seams: a scaled sleep, and a tracker other than PyGithub's.
+    `hooks`: the library's (`batch_action.sync`), none for the action.
     """
     environment = dict(os.environ if env is None else env)
     io = ActionsIO(sys.stdout if stream is None else stream, environment)
@@ -177,7 +182,9 @@ def main(
     if threading.current_thread() is threading.main_thread():
         _install_signal_handlers(stop, io, dry_run=settings.dry_run)
     try:
-        runtime = build_runtime(settings, io, environment, stop, sleep=sleep, tracker_factory=tracker_factory)
+        runtime = build_runtime(
+            settings, io, environment, stop, sleep=sleep, tracker_factory=tracker_factory, hooks=hooks
+        )
         return run(settings, runtime)
     except DryRunCancelled as exc:
         io.log(str(exc))

@@ -2,8 +2,9 @@
 
 A dry run prints it (README "Forecast"). A real run uses the same `split` to decide how much of its plan the
 primary budget pays for: when `GET /rate_limit` (free) says the budget left will not carry the whole plan, the
-run does the items it can finish (in plan order: removed files' closes, PRDs, epics, then tasks in dependency
-order, each item whole) and stops resumable. A dry run computes the budget the real run will see at that point
+run does the items it can finish (in the work order, `priority.py`: removed files' closes, PRDs, epics, then
+tasks by priority and by how many tasks they unblock, never before their blockers; each item whole) and stops
+resumable. A dry run computes the budget the real run will see at that point
 (what is left now, less the listing and the lease the real run spends before it) and calls the same function,
 so the items it names for the first run are the ones the real run finishes.
 
@@ -234,8 +235,6 @@ def forecast(
 def _runs(plan: Plan, specs: Mapping[str, IssueSpec], first: Split, budget: Budget, reads: int, seconds: float) -> int:
     if first.whole:
         return 1
-    left = sum(
-        core_requests(op, specs.get(op.key)) for op in plan.operations if op.key in set(first.deferred_items)
-    )
+    left = sum(core_requests(op, specs.get(op.key)) for op in plan.operations if op.key in set(first.deferred_items))
     per_run = budget.limit - budget.reserve - (2 * reads + LEASE_TAKE) - after_apply_requests(seconds)
     return 1 + (math.ceil(left / per_run) if per_run > 0 else 1)

@@ -19,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from batch_action.model import Document, Kind, Problem, Severity
+from batch_action.priority import work_order
 
 PARENT = "parent"
 DEPENDS = "depends"
@@ -54,6 +55,11 @@ class TaskGraph:
         return [sorted(generation) for generation in nx.topological_generations(self.graph)]
 
     def order(self) -> dict[str, int]:
+        """Every item's position in the work order, most useful first (`priority.work_order`): the engine's ready
+        queue, the budget cut and the forecast all follow it."""
+        return work_order(self)
+
+    def wave_order(self) -> dict[str, int]:
         """A deterministic position for every item: wave by wave, PRDs before epics before tasks, then by key."""
         rank = {Kind.PRD: 0, Kind.EPIC: 1, Kind.TASK: 2}
         ordered: list[str] = []

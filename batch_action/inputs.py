@@ -201,7 +201,7 @@ INPUTS: tuple[Input, ...] = (
         _T,
         "",
         "URL of a GitHub Project (v2) to put every synced issue on, its fields set from the front matter (README "
-        "\"Projects\"), e.g. https://github.com/orgs/ORG/projects/5. Empty: none.",
+        '"Projects"), e.g. https://github.com/orgs/ORG/projects/5. Empty: none.',
     ),
     Input(
         "project-token",
@@ -217,6 +217,20 @@ INPUTS: tuple[Input, ...] = (
         "Which project field is set from which front-matter field, e.g. "
         "Status=status,Priority=priority,Estimate=effort|estimate; every field named must exist. Empty: the "
         "defaults (Status, Priority, Estimate, Start date, Target date, where the project has them).",
+    ),
+    Input(
+        "kinds",
+        _T,
+        "prd,epic,task",
+        "Kinds of item to sync, comma-separated: prd, epic, task. Items of other kinds are left alone (never "
+        "closed); links to them are made only when their issues exist.",
+    ),
+    Input(
+        "config",
+        _T,
+        ".github/issue-sync.yml",
+        "Config file in the workspace (YAML or JSON), read when present: labels per kind, close statuses, title "
+        "formats, front-matter fields as labels or assignees, any input. An input given in the workflow wins.",
     ),
 )
 

@@ -37,6 +37,9 @@ BODY_CHARS = Limit(
 )
 LABEL_NAME_CHARS = Limit(50, "characters of a label name", "GitHub's 422 on label create (github-api.md §6)")
 LABELS_PER_ISSUE = Limit(100, "labels on one issue", "actions/labeler#115")
+ASSIGNEES_PER_ISSUE = Limit(
+    10, "assignees of one issue", "docs.github.com REST 'Add assignees to an issue': 'Adds up to 10 assignees'"
+)
 
 ALL = (
     SUB_ISSUES_PER_PARENT,
@@ -46,4 +49,5 @@ ALL = (
     BODY_CHARS,
     LABEL_NAME_CHARS,
     LABELS_PER_ISSUE,
+    ASSIGNEES_PER_ISSUE,
 )

@@ -97,6 +97,9 @@ class Document:
     github_repo: str | None = None
     archived: bool = False
     ident: str = ""  # the front matter's `id:` (AutoPM), a name other files may use for this item
+    priority: int = 2  # the front matter's `priority:` as a rank, 0 most urgent (`priority.parse_priority`)
+    # The front-matter fields the config file shows on the issue (`fields:`), each with its values; () for most.
+    fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Whether the body holds a mention the `mentions: escape` input would wrap: only then does the input count
     # in the item's content digest, so the input rewrites no issue whose body it leaves as it is.
     has_mentions: bool = False
@@ -104,7 +107,7 @@ class Document:
     # issue body within GitHub's limit, and says so, without holding the text.
     body_chars: int = 0
     # (field, value) for each PROJECT_SOURCES field the front matter has, as written (a scalar, stripped).
-    fields: tuple[tuple[str, str], ...] = ()
+    board_sources: tuple[tuple[str, str], ...] = ()
     # (field, line) for the fields annotations point at (LINE_FIELDS). Pairs, not a dict: a small dict costs
     # 232 bytes, and most tasks have a `depends_on:` line.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
@@ -118,7 +121,7 @@ class Document:
         """A PROJECT_SOURCES field's value ("" when absent); `status` is the document's status."""
         if name == "status":
             return self.status
-        return next((value for key, value in self.fields if key == name), "")
+        return next((value for key, value in self.board_sources if key == name), "")
 
     def line_of(self, field_name: str) -> int | None:
         return next((line for name, line in self.lines if name == field_name), None)

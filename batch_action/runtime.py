@@ -21,6 +21,7 @@ from batch_action.engine.failures import Classifier
 from batch_action.engine.journal import Journal
 from batch_action.engine.policy import Retrier, RetrySettings, standard_retrier
 from batch_action.engine.scheduler import Engine, EngineSettings, SkippingClock
+from batch_action.hooks import NO_HOOKS, Hooks
 from batch_action.projects.client import GraphQL
 from batch_action.publish import Publisher
 from batch_action.report.requests import RequestLog
@@ -65,6 +66,7 @@ class Runtime:
     journal_factory: Callable[[Path], Journal] = Journal
     # The `project`'s GraphQL (`project-token`'s client, else the tracker's); None without a project or a token.
     project_graphql: GraphQL | None = None
+    hooks: Hooks = NO_HOOKS  # the library's transform and progress callback (`batch_action.sync`)
 
     def timebase(self) -> tuple[Clock, Sleep]:
         """A wall clock and a sleep for one consumer (the lease, the reads before the engine). A scaled test

@@ -20,10 +20,13 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from batch_action import limits
+from batch_action.config import NOT_IN_FILE, ConfigFile, explicit, layer, load_config, relabel
 from batch_action.inputs import BY_NAME, INPUTS, Input, Kind
 from batch_action.model import Kind as ItemKind
 from batch_action.projects.board import ProjectRef, parse_project_url
 from batch_action.sync.issue_types import parse_issue_types
+from batch_action.sync.kinds import parse_kinds
+from batch_action.sync.render import Style
 
 __all__ = ["INPUTS", "Input", "Settings", "SettingsError", "load_settings", "parse_args", "raw_inputs"]
 
@@ -88,6 +91,9 @@ class Settings:
     run_attempt: int = 1
     in_actions: bool = False
     warnings: tuple[str, ...] = ()  # said once the run starts: e.g. an input set in two spellings that disagree
+    kinds: frozenset[ItemKind] = frozenset(ItemKind)  # the `kinds` input (`sync.kinds`)
+    style: Style = field(default_factory=Style)  # the config file's look of an issue
+    config: str = ""  # the config file read, workspace-relative; "" when there was none
 
     @property
     def relative_path(self) -> str:
@@ -191,9 +197,25 @@ def spelling_conflicts(env: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Settings:
-    """Build `Settings` from the environment and CLI flags, or raise `SettingsError` listing every problem."""
-    raw = raw_inputs(env, parse_args(argv))
+    """Build `Settings` from the environment and CLI flags, or raise `SettingsError` listing every problem.
+
+    The config file (`config` input) fills in the inputs the workflow did not give (`given_inputs`); a problem
+    with a value it gave names the file, the line and the key instead of the input."""
+    flags = parse_args(argv)
+    raw = raw_inputs(env, flags)
     problems: list[str] = []
+    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+    given = given_inputs(env, flags)
+    config, config_problems = load_config(
+        workspace,
+        raw["config"],
+        [spec.name for spec in INPUTS if spec.name not in NOT_IN_FILE],
+        given="config" in given,
+    )
+    problems.extend(config_problems)
+    origins: dict[str, str] = {}
+    if config is not None:
+        raw, origins = layer(raw, given, config)
 
     def boolean(name: str) -> bool:
         value = raw[name].lower()
@@ -233,7 +255,6 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         return value
 
     in_actions = env.get("GITHUB_ACTIONS") == "true"
-    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
     token = raw["github-token"]
     known_before = len(problems)
     dry_run = boolean("dry-run")
@@ -310,6 +331,8 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         )
 
     output_dir = _output_dir(raw["output-dir"], workspace, env)
+    kinds, kind_problems = parse_kinds(raw["kinds"])
+    problems.extend(kind_problems)
 
     issue_types, type_problems = parse_issue_types(raw["issue-types"])
     problems.extend(type_problems)
@@ -379,10 +402,44 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "run_attempt": max(attempt, 1),
         "in_actions": in_actions,
         "warnings": spelling_conflicts(env),
+        "kinds": kinds,
+        "style": _style(config),
+        "config": config.path if config is not None else "",
     }
     if problems:
-        raise SettingsError(problems)
+        raise SettingsError(relabel(problems, origins))
     return Settings(**built)
+
+
+# Where the runner fills a `${{ github.* }}` default from: an input equal to it was not given by the workflow.
+_CONTEXT_DEFAULTS = {"repository": "GITHUB_REPOSITORY", "api-url": "GITHUB_API_URL"}
+
+
+def given_inputs(env: Mapping[str, str], flags: Mapping[str, str]) -> set[str]:
+    """The inputs the workflow (or the command line) gave, as opposed to defaults the runner filled in. The runner
+    sets every declared input, filling an unset one with its action.yml default, so a value equal to the default
+    counts as not given (README "Config file"): a flag always counts; `repository` and `api-url` count when they
+    differ from the repository and API the run is in; `base-sha` (an event's) when not empty."""
+    given = set(flags)
+    for spec in INPUTS:
+        upper = spec.name.upper()
+        value = env.get(f"INPUT_{upper}") or env.get(f"INPUT_{upper.replace('-', '_')}")
+        default = env.get(_CONTEXT_DEFAULTS[spec.name], "") if spec.name in _CONTEXT_DEFAULTS else spec.default
+        if explicit(value, default.rstrip("/") if spec.name == "api-url" else default):
+            given.add(spec.name)
+    return given
+
+
+def _style(config: ConfigFile | None) -> Style:
+    if config is None:
+        return Style()
+    return Style(
+        kind_labels=dict(config.kind_labels),
+        close_statuses=config.close_statuses,
+        titles=dict(config.titles),
+        field_labels=config.field_labels,
+        field_assignees=config.field_assignees,
+    )
 
 
 def _bounds(spec: Input) -> tuple[int, int]:

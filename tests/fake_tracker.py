@@ -59,6 +59,7 @@ class _Issue:
     state: str = "open"
     state_reason: str | None = None
     type: str | None = None  # the issue type's name
+    assignees: tuple[str, ...] = ()
 
 
 @dataclass
@@ -205,13 +206,27 @@ class FakeTracker:
             return self.labels.pop(name.lower(), None) is not None
 
     def create_issue(
-        self, title: str, body: str, labels: Iterable[str], *, issue_type: str | None = None
+        self,
+        title: str,
+        body: str,
+        labels: Iterable[str],
+        assignees: Iterable[str] = (),
+        *,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
         names = tuple(labels)
         self._call("create_issue", title, names)
         with self._lock:
             number = next(self._numbers)
-            self.issues[number] = _Issue(number, 1000 + number, title, body, self._make_labels(names), type=issue_type)
+            self.issues[number] = _Issue(
+                number,
+                1000 + number,
+                title,
+                body,
+                self._make_labels(names),
+                type=issue_type,
+                assignees=tuple(assignees),
+            )
             created = self._remote(self.issues[number])
             if self._lost_creates:
                 self._lost_creates -= 1
@@ -231,6 +246,8 @@ class FakeTracker:
                 setattr(issue, name, value)
             if fields.labels is not None:
                 issue.labels = self._make_labels(fields.labels)
+            if fields.assignees is not None:
+                issue.assignees = fields.assignees
             if fields.state is not None:
                 issue.state_reason = fields.state_reason if fields.state == "closed" else None
             if fields.type is not None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from batch_action.model import Kind
 from batch_action.resume.state import STATE_FILE, load_state, write_state
 from batch_action.sync.render import IssueSpec, render_body
@@ -75,3 +77,22 @@ def test_blockers_past_the_limit_survive_the_checkpoint_and_an_older_one_has_non
         del spec["listed_blockers"]  # what the version before the limit was planned wrote
     (tmp_path / STATE_FILE).write_text(json.dumps(state))
     assert load_state(tmp_path).specs["task:e/001"].listed_blockers == ()
+
+
+def test_assignees_survive_the_checkpoint_and_a_stored_non_login_is_refused(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from batch_action.resume.state import CheckpointError
+
+    _store(tmp_path, replace(_spec(mentions_escaped=False), assignees=("ana", "ben")))
+    assert load_state(tmp_path).specs["task:e/001"].assignees == ("ana", "ben")
+    state = json.loads((tmp_path / STATE_FILE).read_text())
+    for spec in state["specs"]:
+        del spec["assignees"]  # what the version before the config file wrote
+    (tmp_path / STATE_FILE).write_text(json.dumps(state))
+    assert load_state(tmp_path).specs["task:e/001"].assignees == ()
+    for spec in state["specs"]:
+        spec["assignees"] = ["ana", "x\n::error::"]
+    (tmp_path / STATE_FILE).write_text(json.dumps(state))
+    with pytest.raises(CheckpointError, match="'assignees' must hold at most 10 GitHub logins"):
+        load_state(tmp_path)

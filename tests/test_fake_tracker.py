@@ -84,7 +84,8 @@ def test_the_fake_scripts_faults_lost_creates_and_refuses_writes_when_read_only(
     with pytest.raises(ReadOnlyViolation):
         tracker.update_issue(1, IssueFields(title="U"))
     assert tracker.issues[1].title == "T" and tracker.violations == [
-        "update_issue(1, IssueFields(title='U', body=None, labels=None, state=None, state_reason=None, type=None))"
+        "update_issue(1, IssueFields(title='U', body=None, labels=None, state=None, state_reason=None, type=None, "
+        "assignees=None))"
     ]
 
 

@@ -9,12 +9,13 @@ line, and the rest goes on. Pure: bytes in, documents out; `parsing/load.py` wal
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from batch_action.model import LINE_FIELDS, PROJECT_SOURCES, Document, Kind, Problem, Severity, text_digest
 from batch_action.parsing.frontmatter import FrontMatter, FrontMatterError, Value, split
+from batch_action.priority import DEFAULT_PRIORITY, parse_priority
 from batch_action.sync.mentions import escape_mentions
 from batch_action.sync.render import DONE_STATUSES
 
@@ -79,8 +80,12 @@ def place(relative: str) -> Place:
     return Place(None, reason="not named like a task (N.md, task-N.md, bug-*.md)")
 
 
-def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | None, list[Problem]]:
-    """One file's bytes to a Document (or None with the problems saying why)."""
+def parse_document(
+    path: str, where: Place, data: bytes, fields: Collection[str] = (), statuses: Collection[str] = ()
+) -> tuple[Document | None, list[Problem]]:
+    """One file's bytes to a Document (or None with the problems saying why). `fields`: the front-matter fields
+    the document keeps the values of (the config file's `fields:`); `statuses`: statuses known besides the
+    built-in ones (its `close-statuses:`), so no notice calls them unknown."""
     assert where.kind is not None
     try:
         text = data.decode("utf-8")
@@ -94,7 +99,7 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
     # CCPM itself reads fields line by line, so a file only the line reader understands is normal, not a fault.
     problems = [Problem(path, message, line, fix, Severity.NOTICE) for line, message, fix in front.problems]
     values = front.values
-    problems.extend(_silent_mistakes(path, where, front, values))
+    problems.extend(_silent_mistakes(path, where, front, values, statuses))
     github_number, github_repo, github_problem = _github_ref(values)
     if github_problem:
         problems.append(Problem(path, github_problem, front.lines.get("github"), severity=Severity.WARNING))
@@ -107,6 +112,18 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         prd = PurePosixPath(prd_ref).name.removesuffix(".md") if prd_ref else None
     elif where.kind is Kind.PRD:
         prd = stem
+    priority = parse_priority(_text(values.get("priority")))
+    if priority is None:
+        problems.append(
+            Problem(
+                path,
+                f"`priority: {_text(values.get('priority'))[:40]}` is not a known priority: the item is ranked medium",
+                front.lines.get("priority"),
+                'use P0 to P4, 0 to 4, or critical, high, medium, low (README "Work order")',
+                Severity.NOTICE,
+            )
+        )
+        priority = DEFAULT_PRIORITY
     body = body_text(front.body)
     escaped = escape_mentions(body) if "@" in body else body  # most bodies have no `@`: no scan
     document = Document(
@@ -123,8 +140,10 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
         github_repo=github_repo,
         archived=where.archived,
         ident=identifier if isinstance(identifier := values.get("id"), str) else "",
+        priority=priority,
+        fields=_kept_fields(values, fields),
         lines=tuple((name, front.lines[name]) for name in LINE_FIELDS if name in front.lines),
-        fields=tuple(
+        board_sources=tuple(
             (name, _shared(text[:_MAX_SOURCE_CHARS]))
             for name in PROJECT_SOURCES
             if name in values and (text := _text(values[name]).strip())
@@ -135,11 +154,14 @@ def parse_document(path: str, where: Place, data: bytes) -> tuple[Document | Non
     return document, problems
 
 
-def _silent_mistakes(path: str, where: Place, front: FrontMatter, values: dict[str, Value]) -> list[Problem]:
+def _silent_mistakes(
+    path: str, where: Place, front: FrontMatter, values: dict[str, Value], statuses: Collection[str] = ()
+) -> list[Problem]:
     """What the file says that the sync would otherwise take quietly, and wrongly."""
     found: list[Problem] = []
     status = _text(values.get("status")).lower()
-    if status and status not in DONE_STATUSES and status.replace("_", "-") not in OPEN_STATUSES:
+    known = status in DONE_STATUSES or status.replace("_", "-") in OPEN_STATUSES or status in statuses
+    if status and not known:
         found.append(
             Problem(
                 path,
@@ -212,6 +234,21 @@ def _shared(text: str) -> str:
     """One string object for a value many files repeat. Not sys.intern: growing the interpreter's table of
     interned names by a few thousand entries made it double (2 MB) during a run."""
     return _SHARED.setdefault(text, text)
+
+
+def _kept_fields(values: dict[str, Value], names: Collection[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The values of the fields `names` the file has: a list's items, or a single value split at commas
+    (`owner: ana, ben`); each stripped, at most 100 (a label or an assignee each, and an issue holds no more)."""
+    kept = []
+    for name in sorted(names):
+        value = values.get(name)
+        if value is None:
+            continue
+        items = value if isinstance(value, list) else value.split(",")
+        texts = tuple(dict.fromkeys(text for item in items if (text := item.strip())))[:100]
+        if texts:
+            kept.append((name, texts))
+    return tuple(kept)
 
 
 def _text(value: Value | None) -> str:

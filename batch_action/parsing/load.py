@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +25,9 @@ class Tree:
     refused: list[Skipped] = field(default_factory=list)  # links, FIFOs and such (also in skipped): for the log
 
 
-def load_tree(root: Path, workspace: Path) -> Tree:
+def load_tree(root: Path, workspace: Path, fields: Collection[str] = (), statuses: Collection[str] = ()) -> Tree:
     """Parse every file under `root` (the planning folder). Paths in the result are workspace-relative.
+    `fields`, `statuses`: what `parse_document` keeps and knows besides the built-in (the config file's).
 
     The folder is listed and read by `discovery.tree`, which follows no link and opens nothing but regular files.
     """
@@ -47,7 +49,7 @@ def load_tree(root: Path, workspace: Path) -> Tree:
                 tree.problems.append(Problem(shown, exc.reason, fix=exc.fix))
                 tree.unreadable.append(shown)
                 continue
-            document, problems = parse_document(shown, where, data)
+            document, problems = parse_document(shown, where, data, fields, statuses)
             tree.problems.extend(problems)
             if document is None:
                 tree.unreadable.append(shown)

@@ -60,7 +60,7 @@ def _verdict(forecast: Forecast) -> str:
         return "enough for one run"
     return (
         f"not enough: the sync needs {forecast.runs} runs (one per reset of the budget); the first run finishes "
-        f"{len(first.first_items)} of {total} items, PRDs and epics first, and stops resumable"
+        f"{len(first.first_items)} of {total} items, PRDs and epics first, then tasks by priority, and stops resumable"
     )
 
 

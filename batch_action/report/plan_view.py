@@ -45,9 +45,7 @@ class PlanView:
 
     @property
     def operations(self) -> int:
-        return (
-            len(self.labels) + self.creates + self.updates + self.relinks + self.closes + self.links + self.project
-        )
+        return len(self.labels) + self.creates + self.updates + self.relinks + self.closes + self.links + self.project
 
     @property
     def links(self) -> int:

@@ -24,9 +24,10 @@ from typing import Any
 
 from batch_action.engine.journal import JournalState, load_journal
 from batch_action.files import write_json
+from batch_action.limits import ASSIGNEES_PER_ISSUE
 from batch_action.model import Kind
 from batch_action.sync.plan import Action, Operation
-from batch_action.sync.render import IssueSpec
+from batch_action.sync.render import IssueSpec, is_login
 
 STATE_FILE = "state.json"
 JOURNAL_FILE = "journal.jsonl"
@@ -242,6 +243,7 @@ def _spec(record: _Record) -> IssueSpec:
         children=_children(record),
         issue_type=record.get("issue_type", (str, type(None)), None),  # absent before the `issue-types` input
         project_fields=_pairs(record, "project_fields"),  # absent before the `project` input
+        assignees=_assignees(record),  # absent before the config file's assignee fields
     )
 
 
@@ -252,6 +254,13 @@ def _pairs(record: _Record, name: str) -> tuple[tuple[str, str], ...]:
             raise CheckpointError(f"{record.where}: {name!r} must hold [name, value] lists")
         found.append((pair[0], pair[1]))
     return tuple(found)
+
+
+def _assignees(record: _Record) -> tuple[str, ...]:
+    logins = record.texts("assignees", [])
+    if len(logins) > ASSIGNEES_PER_ISSUE.value or not all(is_login(login) for login in logins):
+        raise CheckpointError(f"{record.where}: 'assignees' must hold at most 10 GitHub logins")
+    return logins
 
 
 def _children(record: _Record) -> tuple[tuple[str, str, bool], ...]:

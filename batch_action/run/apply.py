@@ -12,9 +12,10 @@ from typing import Any
 
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.engine.governor import GovernorSettings
-from batch_action.engine.policy import GaveUp, StopReason
-from batch_action.engine.scheduler import Engine, EngineSettings, JobStatus, RunResult
+from batch_action.engine.policy import Attempt, GaveUp, StopReason
+from batch_action.engine.scheduler import Engine, EngineSettings, Execute, JobStatus, RunResult
 from batch_action.forecast import run_split
+from batch_action.hooks import ProgressCounter
 from batch_action.model import Document
 from batch_action.outcome import Outcome, followed_by, merge_counts, replay_section, summarise
 from batch_action.parsing.load import BodyChanged, read_body
@@ -154,9 +155,7 @@ def apply(
                             io.log("lease: nothing left to write (another run wrote what this one planned)")
             if checkpoint is not None and not_held is None:
                 with io.group("Replay"), phases.timed("replay"):
-                    replayed = replay_checkpoint(
-                        config, runtime, checkpoint, tracker, engine, features, extras
-                    )
+                    replayed = replay_checkpoint(config, runtime, checkpoint, tracker, engine, features, extras)
             del checkpoint  # its stored plan (~40 MB at 10,000 items) has no use in the apply phase
         if replayed is not None:
             sections.append(replay_section(replayed))
@@ -386,8 +385,18 @@ def run_operations(
         features=features,
         project=writer.apply if writer is not None else None,
     )
+    execute: Execute = applier
+    on_progress = runtime.hooks.on_progress
+    if on_progress is not None:
+        counter = ProgressCounter(on_progress, (op.key for op in plan.operations if op.key))
+
+        def execute(op: Operation, attempt: Attempt) -> object:
+            done = applier(op, attempt)
+            counter.landed(op.key)
+            return done
+
     with io.group(f"Apply: {len(plan.operations)} operations"):
-        result = engine.run(plan.operations, applier)
+        result = engine.run(plan.operations, execute)
     said: set[str] = set()
     for job_outcome in result.outcomes.values():
         if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:

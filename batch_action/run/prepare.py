@@ -15,7 +15,8 @@ from batch_action.discovery import ChangeSet
 from batch_action.files import write_json, write_text
 from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
-from batch_action.model import Problem, Severity, Skipped
+from batch_action.hooks import transformed
+from batch_action.model import Kind, Problem, Severity, Skipped
 from batch_action.parsing.load import load_tree
 from batch_action.projects.run import RunExtras
 from batch_action.report.mermaid import mermaid
@@ -25,9 +26,10 @@ from batch_action.scope import ItemChanges, item_changes
 from batch_action.settings import Settings
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.fit import group_children, limit_notices
+from batch_action.sync.kinds import select_kinds
 from batch_action.sync.observe import Observation, observe, probe_features
 from batch_action.sync.plan import Action, Observed, Plan, Scope, make_plan
-from batch_action.sync.render import IssueSpec, build_specs, source_url, with_children_listed
+from batch_action.sync.render import IssueSpec, Style, build_specs, source_url, with_children_listed
 from batch_action.sync.tracker import IssueTracker
 
 
@@ -51,6 +53,8 @@ class PrepareConfig:
     dry_run: bool
     sha: str
     writes_per_minute: int
+    kinds: frozenset[Kind]
+    style: Style
 
     @classmethod
     def of(cls, s: Settings) -> PrepareConfig:
@@ -71,6 +75,8 @@ class PrepareConfig:
             s.dry_run,
             s.sha,
             s.writes_per_minute,
+            s.kinds,
+            s.style,
         )
 
 
@@ -121,7 +127,8 @@ def prepare(
     scope = item_changes(changes, config.relative_path)
     io.log(f"discover: {scope.reason}")
     with phases.timed("parse"):
-        tree = load_tree(config.path, config.workspace)
+        statuses = config.style.close_statuses or ()
+        tree = load_tree(config.path, config.workspace, config.style.fields, statuses)
     io.log(
         f"parse: {len(tree.documents)} items, {len(tree.skipped)} files skipped, "
         f"{len(tree.unreadable)} unreadable, in {config.relative_path}"
@@ -135,9 +142,11 @@ def prepare(
             sub_issues=config.sub_issues,
             dependencies=config.dependencies,
             mentions=config.mentions,
+            style=config.style,
         )
         if extras is not None:
             specs = extras.typed(specs)
+        specs = transformed(specs, runtime.hooks.transform)
     with phases.timed("observe"):
         if tracker is not None:
             read = functools.partial(observe, tracker, specs, graph.documents, config.repository, scope.renames)
@@ -161,6 +170,8 @@ def prepare(
             io.log("observe: no token, so the remote state is not read; every item in scope would be created")
         grouped = group_children(specs, observation.observed)
         specs, observation.observed = grouped.specs, grouped.observed
+        # Only the kinds synced are written; they link to another kind's item only when its issue exists.
+        specs = select_kinds(specs, observation.observed.issues, config.kinds)
         missing = features.missing
         if Feature.SUB_ISSUES in missing:
             specs = with_children_listed(specs)
@@ -188,6 +199,7 @@ def prepare(
             close_removed=config.close_removed,
             missing=missing,
             project=extras.plan_work(specs, observation.observed) if extras is not None else None,
+            kinds=config.kinds,
         )
     paths["plan"] = write_plan_file(config, plan, scope)
     commit = (changes.head if changes else None) or config.sha

@@ -239,7 +239,7 @@ class Applier:
         body = self._body(spec)
         typed = {"issue_type": spec.issue_type} if spec.issue_type is not None else {}
         issue = self.labels.write(
-            spec.labels, lambda: self.tracker.create_issue(spec.title, body, spec.labels, **typed)
+            spec.labels, lambda: self.tracker.create_issue(spec.title, body, spec.labels, spec.assignees, **typed)
         )
         self.registry.put(op.key, issue.number, issue.id)
         self.registry.saw(op.key, issue)
@@ -382,7 +382,8 @@ class Applier:
         return render_body(spec, self.read_body(spec), numbers, source_url=self.source_url(spec.path))
 
     def _write_fields(self, number: int, spec: IssueSpec) -> RemoteIssue:
-        """One PATCH making the issue what the file says: title, body, labels (the whole set), state."""
+        """One PATCH making the issue what the file says: title, body, labels (the whole set), state, and the
+        assignees when the file names some (none named: the issue keeps whoever a person assigned)."""
         body = self._body(spec)
         # The type only when it differs from what GitHub shows: an unchanged one is never sent.
         retype = spec.issue_type is not None and spec.issue_type != self.registry.type_of(spec.key)
@@ -393,6 +394,7 @@ class Applier:
             state=spec.state,
             state_reason="completed" if spec.closed else None,
             type=spec.issue_type if retype else None,
+            assignees=spec.assignees or None,
         )
         issue = self.labels.write(spec.labels, lambda: self.tracker.update_issue(number, fields))
         self.registry.saw(spec.key, issue)

@@ -472,9 +472,17 @@ class GitHubTracker:
         return True
 
     def create_issue(
-        self, title: str, body: str, labels: Iterable[str], *, issue_type: str | None = None
+        self,
+        title: str,
+        body: str,
+        labels: Iterable[str],
+        assignees: Iterable[str] = (),
+        *,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
         payload: dict[str, Any] = {"title": title, "body": body, "labels": list(labels)}
+        if logins := list(assignees):
+            payload["assignees"] = logins
         if issue_type is not None:
             payload["type"] = issue_type
         with self._call():
@@ -489,6 +497,8 @@ class GitHubTracker:
             payload["body"] = fields.body
         if fields.labels is not None:
             payload["labels"] = list(fields.labels)  # replaces the whole set; [] clears it
+        if fields.assignees is not None:
+            payload["assignees"] = list(fields.assignees)
         if fields.state is not None:
             payload["state"] = fields.state
         if fields.state_reason is not None:

@@ -6,6 +6,8 @@ Rules (README "How the sync decides"):
   state); a different links digest also re-links it. Equal digests mean no write at all, even when the issue was
   edited or closed by hand on GitHub: the file is the source of truth only when it changes.
 - A removed file closes its issue (`close-removed`); a renamed one keeps it.
+- An item of a kind the `kinds` input leaves out is out of scope: never created, updated or closed
+  (`sync.kinds`).
 - Whatever the scope, an item an earlier run left half done is finished: no issue yet, a marker whose digests
   differ from the file (an update that never landed, labels the marker says were not confirmed), a parent or
   blocked-by link the listing shows was never made, a done item never closed. Only the listing tells, so an item
@@ -20,7 +22,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from batch_action.limits import SUB_ISSUES_PER_PARENT
+from batch_action.model import Kind
 from batch_action.sync.features import Feature
+from batch_action.sync.kinds import ALL_KINDS, selected
 from batch_action.sync.render import STYLED_LABELS, UNCONFIRMED_DIGEST, IssueSpec
 from batch_action.sync.tracker import RemoteIssue
 
@@ -141,10 +145,13 @@ def make_plan(
     close_removed: bool,
     missing: frozenset[Feature] = frozenset(),
     project: Mapping[str, tuple[str, str]] | None = None,
+    kinds: frozenset[Kind] = ALL_KINDS,
 ) -> Plan:
     """`missing`: the link features this server lacks; no link to them is planned (the bodies show them).
     `project`: item key -> (what, why) of the items the project board needs work on (projects/changes.py): a
-    `project` operation each, after the create, before the update (whose marker records what it wrote)."""
+    `project` operation each, after the create, before the update (whose marker records what it wrote).
+    `kinds`: the kinds synced (`sync.kinds`); an item of another kind is out of scope, whatever else holds, and
+    the specs given link to one only when its issue exists (`select_kinds` made them so)."""
     project = project or {}
     ops: list[Operation] = []
     outcome: dict[str, str] = {}
@@ -170,6 +177,10 @@ def make_plan(
     work: list[tuple[IssueSpec, RemoteIssue | None, bool, bool]] = []  # (spec, remote, update, relink)
     for key in keys:
         spec = specs[key]
+        if spec.kind not in kinds:
+            out_of_scope.append(key)
+            outcome[key] = "out-of-scope"
+            continue
         remote = observed.issues.get(key)
         if remote is None:
             creating.add(key)
@@ -343,7 +354,7 @@ def make_plan(
     if close_removed:
         for key in sorted(removed):
             issue = observed.orphans.get(key) or observed.issues.get(key)
-            if key in specs or issue is None or issue.state == "closed":
+            if key in specs or issue is None or issue.state == "closed" or not selected(key, kinds):
                 continue
             ops.append(
                 Operation(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, unquote
 
 from batch_action import limits
@@ -75,6 +75,7 @@ class IssueSpec:
     # With a `project`: (field name, value) for each mapped project field, "" for none. The marker records a
     # short hash of each, what this run writes, so a later run knows which fields the file changed.
     project_fields: tuple[tuple[str, str], ...] = ()
+    assignees: tuple[str, ...] = ()  # GitHub logins, from the config file's assignee fields
 
     @property
     def state(self) -> str:
@@ -123,21 +124,73 @@ def read_marker(body: str | None) -> Marker | None:
     return Marker(unquote(last.group("key")), last.group("digest"), last.group("links"), recorded)
 
 
-def labels_for(doc: Document, extra: Sequence[str]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Style:
+    """How items look as issues, as the config file says (`batch_action.config`). The default is the built-in
+    look: with it every spec, and every digest, is what it was before the file existed. A changed style changes
+    the digests of exactly the issues that look different (title, labels, state), so they are written once."""
+
+    kind_labels: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)  # besides the kind's own
+    close_statuses: frozenset[str] | None = None  # the `status:` values that close an issue; None: DONE_STATUSES
+    titles: Mapping[Kind, str] = field(default_factory=dict)  # a format per kind (`config.format_title`)
+    field_labels: tuple[str, ...] = ()  # front-matter fields shown as `<field>:<value>` labels
+    field_assignees: tuple[str, ...] = ()  # front-matter fields naming GitHub logins to assign
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The front-matter fields the parser keeps for this style."""
+        return frozenset((*self.field_labels, *self.field_assignees))
+
+    def closes(self, status: str) -> bool:
+        return status in (DONE_STATUSES if self.close_statuses is None else self.close_statuses)
+
+
+DEFAULT_STYLE = Style()
+_BUILT_IN_PREFIX = {Kind.PRD: "PRD: ", Kind.EPIC: "Epic: "}  # as `parsing.documents` titles them
+# A GitHub login: letters, digits and single hyphens, 39 at most, not starting or ending with a hyphen.
+_LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+
+
+def labels_for(doc: Document, extra: Sequence[str], style: Style = DEFAULT_STYLE) -> tuple[str, ...]:
     labels = [doc.kind.value, SYNC_LABEL]
     if doc.epic and doc.kind in (Kind.EPIC, Kind.TASK):
         labels.append(epic_label(doc.epic))
     labels.extend(extra)
-    return tuple(dict.fromkeys(labels))
+    labels.extend(style.kind_labels.get(doc.kind, ()))
+    for name, values in doc.fields:
+        if name in style.field_labels:
+            labels.extend(bounded_label(f"{name}:{value}") for value in values)
+    return tuple(dict.fromkeys(labels))[: limits.LABELS_PER_ISSUE.value]
+
+
+def assignees_for(doc: Document, style: Style = DEFAULT_STYLE) -> tuple[str, ...]:
+    """The logins the style's assignee fields name (a leading `@` dropped), at most GitHub's 10 an issue; a value
+    that is no login is left out (it is the file's text, not a name GitHub could assign)."""
+    found = [
+        value.removeprefix("@")
+        for name, values in doc.fields
+        if name in style.field_assignees
+        for value in values
+        if is_login(value.removeprefix("@"))
+    ]
+    return tuple(dict.fromkeys(found))[: limits.ASSIGNEES_PER_ISSUE.value]
+
+
+def is_login(text: str) -> bool:
+    return bool(_LOGIN_RE.match(text))
 
 
 def epic_label(epic: str) -> str:
     """`epic:<name>`, or, past GitHub's 50 characters, its start and a stable hash of the whole name: two long
     names sharing a start keep distinct labels, and a name never changes its label from run to run."""
-    label = f"epic:{epic}"
+    return bounded_label(f"epic:{epic}", epic)
+
+
+def bounded_label(label: str, hashed: str | None = None) -> str:
+    """`label` within GitHub's 50 characters: past them, its start and a stable hash of `hashed` (the label)."""
     if len(label) <= limits.LABEL_NAME_CHARS.value:
         return label
-    suffix = "-" + hashlib.sha256(epic.encode()).hexdigest()[:8]
+    suffix = "-" + hashlib.sha256((label if hashed is None else hashed).encode()).hexdigest()[:8]
     return label[: limits.LABEL_NAME_CHARS.value - len(suffix)] + suffix
 
 
@@ -161,17 +214,34 @@ def build_spec(
     dependencies: bool,
     shared: dict[tuple[str, ...], tuple[str, ...]] | None = None,
     mentions: str = "escape",
+    style: Style = DEFAULT_STYLE,
 ) -> IssueSpec:
-    """`shared`: label tuples already made, so the items of one epic share one. `mentions`: the input's mode."""
+    """`shared`: label tuples already made, so the items of one epic share one. `mentions`: the input's mode.
+    `style`: the config file's look (labels per kind, field labels and assignees, close statuses, titles)."""
     parent = graph.parent(doc.key) if sub_issues else None
     wanted = tuple(graph.blockers(doc.key)) if dependencies else ()
     # GitHub links at most 50 blockers to an issue: the first 50 (by key) are linked, the rest listed in the body.
     blockers, listed = wanted[: limits.BLOCKED_BY_PER_ISSUE.value], wanted[limits.BLOCKED_BY_PER_ISSUE.value :]
-    labels = labels_for(doc, extra_labels)
+    labels = labels_for(doc, extra_labels, style)
     if shared is not None:
         labels = shared.setdefault(labels, labels)
-    closed = doc.status in DONE_STATUSES
-    content = {"title": doc.title, "body": doc.body_digest, "status": doc.status, "labels": labels, "path": doc.path}
+    closed = style.closes(doc.status)
+    title = doc.title
+    if doc.kind in style.titles:
+        title = format_title(style.titles[doc.kind], doc)
+    content: dict[str, object] = {
+        "title": title,
+        "body": doc.body_digest,
+        "status": doc.status,
+        "labels": labels,
+        "path": doc.path,
+    }
+    # Keys only where the style makes a difference: every other digest stays what it was before the config file.
+    if closed != (doc.status in DONE_STATUSES):
+        content["closed"] = closed
+    assignees = assignees_for(doc, style)
+    if assignees:
+        content["assignees"] = assignees
     escaped = mentions == "escape" and doc.has_mentions
     if escaped:
         content["mentions"] = "escape"  # a key only here: every other digest stays what it was before the input
@@ -179,7 +249,7 @@ def build_spec(
         key=doc.key,
         kind=doc.kind,
         path=doc.path,
-        title=doc.title[: limits.TITLE_CHARS.value] or doc.key,
+        title=title[: limits.TITLE_CHARS.value] or doc.key,
         body_digest=doc.body_digest,
         labels=labels,
         closed=closed,
@@ -190,7 +260,17 @@ def build_spec(
         status=doc.status,
         mentions_escaped=escaped,
         listed_blockers=listed,
+        assignees=assignees,
     )
+
+
+def format_title(text: str, doc: Document) -> str:
+    """A title from a format the config file checked (`config.title_format_problem`): `{title}` (the file's, without
+    the built-in `PRD: ` or `Epic: `, so the built-in look is `PRD: {title}`, `Epic: {title}` and `{title}`),
+    `{name}`, `{key}`, `{kind}` and `{epic}` (empty for a PRD), nothing else."""
+    bare = doc.title.removeprefix(_BUILT_IN_PREFIX.get(doc.kind, ""))
+    fields = {"title": bare, "name": doc.name, "key": doc.key, "kind": doc.kind.value, "epic": doc.epic or ""}
+    return text.format_map(fields).strip()
 
 
 def content_digest(title: str, body_digest: str, status: str, labels: tuple[str, ...], path: str) -> str:
@@ -255,7 +335,13 @@ def _digest(value: object) -> str:
 
 
 def build_specs(
-    graph: TaskGraph, extra_labels: Sequence[str], *, sub_issues: bool, dependencies: bool, mentions: str = "escape"
+    graph: TaskGraph,
+    extra_labels: Sequence[str],
+    *,
+    sub_issues: bool,
+    dependencies: bool,
+    mentions: str = "escape",
+    style: Style = DEFAULT_STYLE,
 ) -> dict[str, IssueSpec]:
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one label tuple per epic, not one per item
     return {
@@ -267,6 +353,7 @@ def build_specs(
             dependencies=dependencies,
             shared=shared,
             mentions=mentions,
+            style=style,
         )
         for key, doc in sorted(graph.documents.items())
     }

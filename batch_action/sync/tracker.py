@@ -51,6 +51,7 @@ class IssueFields:
     state: str | None = None  # "open" | "closed"
     state_reason: str | None = None  # "completed" | "not_planned" | "reopened"
     type: str | None = None  # an issue type's name; "" clears it (sent as null)
+    assignees: tuple[str, ...] | None = None  # replaces the whole set
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,13 @@ class IssueTracker(Protocol):
         ...
 
     def create_issue(
-        self, title: str, body: str, labels: Iterable[str], *, issue_type: str | None = None
+        self,
+        title: str,
+        body: str,
+        labels: Iterable[str],
+        assignees: Iterable[str] = (),
+        *,
+        issue_type: str | None = None,
     ) -> RemoteIssue:
         """POST a new issue (with `issue_type`'s name, unless None). Never retried by the adapter: an unknown
         outcome must be reconciled by marker."""

@@ -197,6 +197,7 @@ class _Issue:
     children: list[int] = field(default_factory=list)  # database ids, in the order added
     blockers: list[int] = field(default_factory=list)  # database ids of the issues blocking this one
     blocking: list[int] = field(default_factory=list)  # reverse index of `blockers`
+    assignees: list[str] = field(default_factory=list)  # logins
 
 
 @dataclass
@@ -219,6 +220,17 @@ _GRAPHQL = "/graphql"
 
 def _iso(t: float | None) -> str | None:
     return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _logins(value: Any) -> bool:
+    """At most GitHub's 10 assignees, each a login."""
+    return (
+        isinstance(value, list)
+        and len(value) <= 10
+        and all(
+            isinstance(x, str) and re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}", x) for x in value
+        )
+    )
 
 
 def _validation(resource: str, field_name: str, code: str, message: str | None = None) -> _Reply:
@@ -1076,8 +1088,12 @@ class FakeGitHub:
         typing, type_name, set_type = self._issue_type_problem(repo, body)
         if typing is not None:
             return typing
+        assignees = body.get("assignees", [])
+        if not _logins(assignees):
+            return _validation("Issue", "assignees", "invalid")
         text = body.get("body")
         issue = self._new_issue(repo, title, text if isinstance(text, str) else None, labels, is_pr=False)
+        issue.assignees = list(assignees)
         if set_type:
             issue.type = type_name
         data = self._issue_json(repo, issue)
@@ -1104,6 +1120,8 @@ class FakeGitHub:
             return refused
         if "labels" in body and self._rejects_labels(repo, body["labels"]):
             return _validation("Issue", "labels", "invalid", "Label does not exist")
+        if "assignees" in body and not _logins(body["assignees"]):
+            return _validation("Issue", "assignees", "invalid")
         state = body.get("state")
         if state is not None and state not in ("open", "closed"):
             return _validation("Issue", "state", "invalid")
@@ -1121,6 +1139,8 @@ class FakeGitHub:
             issue.body = body["body"] if isinstance(body["body"], str) else None
         if "labels" in body:
             issue.labels = self._resolve_labels(repo, body["labels"])
+        if "assignees" in body:
+            issue.assignees = list(body["assignees"])  # replaces the set, as GitHub does
         now = time.time()
         if state == "closed" and issue.state != "closed":
             issue.state, issue.closed_at = "closed", now
@@ -1453,8 +1473,8 @@ class FakeGitHub:
             "body": issue.body,
             "user": self._user_json("fake-bot"),
             "labels": [self._label_json(repo, repo.labels[name.lower()]) for name in issue.labels],
-            "assignee": None,
-            "assignees": [],
+            "assignee": self._user_json(issue.assignees[0]) if issue.assignees else None,
+            "assignees": [self._user_json(login) for login in issue.assignees],
             "milestone": None,
             "locked": False,
             "active_lock_reason": None,
