@@ -75,27 +75,40 @@ class Requests:
         return sum(self.content.values())
 
 
+def _costs(op: Operation, spec: IssueSpec | None) -> tuple[tuple[str, int, bool], ...]:
+    """(kind, requests, content-creating) of one operation when nothing fails: tuples, not a `Requests` per
+    operation (a forecast of 30,000 operations made 90,000 of them)."""
+    action = op.action
+    if action is Action.LABELS:
+        return (("label creates (when missing)", 1, True),)
+    if action is Action.CREATE:
+        if spec is not None and spec.closed:
+            return (("issue creates", 1, True), ("closes after create (done items)", 1, False))
+        return (("issue creates", 1, True),)
+    if action is Action.LINK_PARENT:
+        return (("sub-issue links", 1, True),)
+    if action is Action.LINK_BLOCKER:
+        return (("blocked-by links", 1, True),)
+    if action is Action.UPDATE:
+        return (("issue updates", 1, False),)
+    if action is Action.CLOSE:
+        return (("closes of removed files", 1, False),)
+    if action is Action.RELINK:
+        links = (1 if spec is not None and spec.parent else 0) + (len(spec.blockers) if spec is not None else 0)
+        return (("re-link reads", 2, False), ("re-link writes (at most)", links, True))
+    return ()
+
+
+def operation_total(op: Operation, spec: IssueSpec | None) -> int:
+    """`operation_requests(op, spec).total`, without building it."""
+    return sum(count for _, count, _ in _costs(op, spec))
+
+
 def operation_requests(op: Operation, spec: IssueSpec | None) -> Requests:
     """The most requests one operation sends when nothing fails."""
     cost = Requests()
-    if op.action is Action.LABELS:
-        cost.add("label creates (when missing)", content=True)
-    elif op.action is Action.CREATE:
-        cost.add("issue creates", content=True)
-        if spec is not None and spec.closed:
-            cost.add("closes after create (done items)")
-    elif op.action is Action.LINK_PARENT:
-        cost.add("sub-issue links", content=True)
-    elif op.action is Action.LINK_BLOCKER:
-        cost.add("blocked-by links", content=True)
-    elif op.action is Action.UPDATE:
-        cost.add("issue updates")
-    elif op.action is Action.CLOSE:
-        cost.add("closes of removed files")
-    elif op.action is Action.RELINK:
-        cost.add("re-link reads", 2)
-        links = (1 if spec is not None and spec.parent else 0) + (len(spec.blockers) if spec is not None else 0)
-        cost.add("re-link writes (at most)", links, content=True)
+    for kind, count, content in _costs(op, spec):
+        cost.add(kind, count, content=content)
     return cost
 
 
@@ -133,7 +146,7 @@ def split(plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, *, seconds
     first: list[str] = []
     deferred: list[str] = []
     for key, ops in by_item.items():
-        needed = sum(operation_requests(op, specs.get(key)).total for op in ops)
+        needed = sum(operation_total(op, specs.get(key)) for op in ops)
         if not deferred and cost + needed <= usable:
             cost += needed
             kept.extend(ops)
@@ -174,9 +187,14 @@ def hourly_seconds(content: int) -> float:
 
 
 def operations_requests(plan: Plan, specs: Mapping[str, IssueSpec]) -> Requests:
-    requests = Requests()
+    counts: dict[tuple[str, bool], int] = {}
     for op in plan.operations:
-        requests.merge(operation_requests(op, specs.get(op.key)))
+        for kind, count, content in _costs(op, specs.get(op.key)):
+            if count:  # as `Requests.add`: a kind first counted here takes its place in the order here
+                counts[kind, content] = counts.get((kind, content), 0) + count
+    requests = Requests()
+    for (kind, content), count in counts.items():
+        requests.add(kind, count, content=content)
     return requests
 
 
@@ -220,6 +238,6 @@ def _runs(plan: Plan, specs: Mapping[str, IssueSpec], first: Split, budget: Budg
     if first.whole:
         return 1
     deferred = set(first.deferred_items)  # once: a set per operation made this quadratic (12 s at 10,000 items)
-    left = sum(operation_requests(op, specs.get(op.key)).total for op in plan.operations if op.key in deferred)
+    left = sum(operation_total(op, specs.get(op.key)) for op in plan.operations if op.key in deferred)
     per_run = budget.limit - budget.reserve - (2 * reads + LEASE_TAKE) - after_apply_requests(seconds)
     return 1 + (math.ceil(left / per_run) if per_run > 0 else 1)
