@@ -480,7 +480,7 @@ def floor_table(rows: list[Row]) -> str:
         else:
             assert floor is not None
             ratio = row.wall / floor.wall
-            cells = [f"{row.wall:.2f} s", f"{floor.wall:.2f} s", f"{ratio:.2f}x", f"<= {target:g}x", ratio <= target]
+            cells = [f"{row.wall:.2f} s", f"{floor.wall:.2f} s", f"{ratio:.2f}x", f"<= {target:.1f}x", ratio <= target]
         *shown, ok = cells
         lines.append(f"| {rid} | {row.title} | " + " | ".join(map(str, shown)) + f" | {'PASS' if ok else 'FAIL'} |")
     return "\n".join(lines) if len(lines) > 2 else ""
