@@ -22,7 +22,7 @@ COPY requirements.txt /tmp/requirements.txt
 RUN python -m venv --without-pip /opt/venv \
     && python -m pip --python /opt/venv/bin/python install --require-hashes --no-deps --no-compile \
         -r /tmp/requirements.txt \
-    # A wheel may ship its own test suite (networkx's was 9 MB); no installed package imports one at run time.
+    # networkx ships its own test suite (9 MB); no installed package imports a `tests` package at run time.
     && find /opt/venv/lib -depth -type d -name tests -prune -exec rm -rf {} + \
     && find /opt/venv/lib -name conftest.py -delete
 
