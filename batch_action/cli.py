@@ -1,4 +1,5 @@
-"""Composition root: builds the real effects (environment, stdout, PyGithub, git, signals) and runs the action.
+"""Composition root: builds the real effects (environment, the output stream, PyGithub, git, signals, clocks,
+artifact uploads, the journal and retry factories) into one `Runtime` and runs the action with it.
 
 Exit codes: 0 done; 1 some items failed or the run stopped early (resumable); 2 invalid settings.
 """
@@ -9,15 +10,26 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from batch_action.actions_io import ActionsIO
-from batch_action.app import EXIT_INCOMPLETE, EXIT_SETTINGS, run
 from batch_action.artifacts import ArtifactClient
+from batch_action.discovery import ChangeSet, discover_changes
+from batch_action.inputs import COUNT_OUTPUTS
+from batch_action.publish import Publisher
+from batch_action.report.requests import RequestLog
+from batch_action.run import EXIT_INCOMPLETE, EXIT_SETTINGS, run
+from batch_action.runtime import Responses, Runtime, Sleep
 from batch_action.settings import Settings, SettingsError, load_settings
+from batch_action.sync.github_failures import classify_github
 from batch_action.sync.tracker import IssueTracker, ResponseListener
+
+TrackerFactory = Callable[[Settings, ResponseListener | None], IssueTracker]
 
 # Pages of a listing read at once. More threads each hold a malloc arena with the bodies they parsed: at 10, a
 # re-run of 10,000 synced issues peaked at 105 MB instead of 92; 4 read the 9 pages after a 1,000-item first
@@ -77,14 +89,70 @@ def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
         io.error(problem, title="Invalid settings")
     lines = "".join(f"- {problem}\n" for problem in problems)
     io.add_summary(f"## Issue sync: invalid settings\n\nNothing was synced. Fix these inputs:\n\n{lines}")
-    for name in ("created", "updated", "closed", "unchanged", "failed", "skipped"):
+    for name in COUNT_OUTPUTS:
         io.set_output(name, "0")
     io.set_output("resumable", "false")
 
 
-def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
+def _git_discover(workspace: Path, base: str | None, under: str) -> ChangeSet:
+    return discover_changes(workspace, base, under=under)
+
+
+def build_runtime(
+    settings: Settings,
+    io: ActionsIO,
+    env: Mapping[str, str],
+    stop: threading.Event,
+    *,
+    sleep: Sleep | None = None,
+    tracker_factory: TrackerFactory = _github_tracker,
+) -> Runtime:
+    """Every effect of the run, once. `sleep` replaces every wait (tests scale time with it; None: real waits,
+    interrupted by a signal)."""
+    clock = time.monotonic
+    requests = RequestLog(clock)
+    responses = Responses(requests.record)
+    artifacts = ArtifactClient.from_env(env, mask=io.mask) if settings.upload_artifacts or settings.replay else None
+    publisher = Publisher(
+        artifacts,
+        io,
+        enabled=settings.upload_artifacts,
+        prefix=settings.artifact_name,
+        attempt=settings.run_attempt,
+        retention_days=settings.retention_days,
+        clock=clock,
+    )
+    return Runtime(
+        io=io,
+        env=env,
+        clock=clock,
+        wall_clock=time.time,
+        sleep=sleep,
+        stop=stop,
+        tracker=tracker_factory(settings, responses) if settings.token else None,
+        discover=_git_discover,
+        classifier=classify_github,
+        artifacts=publisher,
+        artifact_client=artifacts,
+        requests=requests,
+        responses=responses,
+    )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+    *,
+    sleep: Sleep | None = None,
+    tracker_factory: TrackerFactory = _github_tracker,
+) -> int:
+    """The action: settings from `env` and `argv`, workflow commands to `stream` (default: stdout).
+
+    `sleep` and `tracker_factory` are the test seams: a scaled sleep, and a tracker other than PyGithub's.
+    """
     environment = dict(os.environ if env is None else env)
-    io = ActionsIO(sys.stdout, environment)
+    io = ActionsIO(sys.stdout if stream is None else stream, environment)
     token = environment.get("INPUT_GITHUB-TOKEN") or environment.get("INPUT_GITHUB_TOKEN") or ""
     _mask_token(io, token)
     try:
@@ -96,18 +164,9 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         _install_signal_handlers(stop, io, dry_run=settings.dry_run)
-    artifacts = (
-        ArtifactClient.from_env(environment, mask=io.mask) if settings.upload_artifacts or settings.replay else None
-    )
     try:
-        return run(
-            settings,
-            io,
-            tracker_factory=_github_tracker,
-            stop_event=stop,
-            env=environment,
-            artifacts=artifacts,
-        )
+        runtime = build_runtime(settings, io, environment, stop, sleep=sleep, tracker_factory=tracker_factory)
+        return run(settings, runtime)
     except DryRunCancelled as exc:
         io.log(str(exc))
         io.set_output("resumable", "false")

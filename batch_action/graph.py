@@ -65,7 +65,7 @@ class TaskGraph:
     def to_json(self) -> dict[str, Any]:
         """networkx's node-link layout, node fields taken from the documents, plus waves and problems.
 
-        Nodes and edges are generators, turned into JSON as the file is written (see `report.files`).
+        Nodes and edges are generators, turned into JSON as the file is written (see `canonical.py`).
         """
         return {
             "directed": True,
@@ -101,9 +101,9 @@ class TaskGraph:
 
 @dataclass(frozen=True)
 class GraphPicture:
-    """The Mermaid flowchart of a task graph, waiting for its colours: (key, kind, title) per node, node `n<i>`
-    being the i-th, and the edges as (source, target, is-parent) index triples in one flat array. A tenth of the
-    memory of the graph and documents it was drawn from."""
+    """What the report draws of a task graph (report/mermaid.py), waiting for its colours: (key, kind, title) per
+    node, and the edges as (source, target, is-parent) node-index triples in one flat array. A tenth of the memory
+    of the graph and documents it was drawn from."""
 
     nodes: tuple[tuple[str, str, str], ...]
     edges: array[int]
@@ -111,79 +111,6 @@ class GraphPicture:
     @property
     def kinds(self) -> dict[str, str]:
         return {key: kind for key, kind, _ in self.nodes}
-
-    def mermaid(self, outcomes: Mapping[str, str] | None = None) -> str:
-        colours = outcomes or {}
-        return self._draw({i: colours.get(key) for i, (key, _, _) in enumerate(self.nodes)})
-
-    def overview(self, outcomes: Mapping[str, str] | None = None) -> str:
-        """PRDs and epics only, each epic coloured by the most serious outcome among itself and its tasks: what a
-        report can show of a tree too large to draw whole (Mermaid refuses text over 50,000 characters)."""
-        colours = outcomes or {}
-        worst: dict[str, str] = {}
-        for key, kind, _ in self.nodes:
-            outcome = colours.get(key)
-            if outcome is None:
-                continue
-            owner = f"epic:{key.split(':', 1)[1].split('/', 1)[0]}" if kind == Kind.TASK.value else key
-            if _SEVERITY.get(_ALIASES.get(outcome, outcome), 0) > _SEVERITY.get(worst.get(owner, ""), 0):
-                worst[owner] = _ALIASES.get(outcome, outcome)
-        return self._draw(
-            {
-                i: worst.get(key) or colours.get(key)
-                for i, (key, kind, _) in enumerate(self.nodes)
-                if kind != Kind.TASK.value
-            }
-        )
-
-    def _draw(self, drawn: Mapping[int, str | None]) -> str:
-        """The flowchart of the nodes in `drawn` (node index -> outcome colouring it) and the edges between them."""
-        lines = ["flowchart TD"]
-        for index, outcome in drawn.items():
-            _, kind, title = self.nodes[index]
-            lines.append(_node_line(index, kind, title, outcome))
-        edges = self.edges
-        for at in range(0, len(edges), 3):
-            source, target = edges[at], edges[at + 1]
-            if source in drawn and target in drawn:
-                lines.append(f"  n{source} {'-->' if edges[at + 2] else '-.->|blocks|'} n{target}")
-        lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
-        return "\n".join(lines) + "\n"
-
-
-def _node_line(index: int, kind: str, title: str, outcome: str | None) -> str:
-    label = _mermaid_label(title)  # the shape tells the kind; PRD and epic titles say it too
-    shape = ("[[", "]]") if kind == Kind.PRD.value else ("([", "])") if kind == Kind.EPIC.value else ("[", "]")
-    return f'  n{index}{shape[0]}"{label}"{shape[1]}:::{_css(outcome, kind)}'
-
-
-_STYLES = {
-    "prd": "fill:#ede7f6,stroke:#5e35b1",
-    "epic": "fill:#e3f2fd,stroke:#1e88e5",
-    "task": "fill:#f5f5f5,stroke:#757575",
-    "created": "fill:#e8f5e9,stroke:#43a047",
-    "updated": "fill:#fff8e1,stroke:#f9a825",
-    "closed": "fill:#eceff1,stroke:#546e7a",
-    "unchanged": "fill:#fafafa,stroke:#bdbdbd",
-    "failed": "fill:#ffebee,stroke:#e53935",
-    "pending": "fill:#fff3e0,stroke:#fb8c00",
-}
-
-
-# Which outcome colours an epic in the overview, when its tasks differ: the one that most needs a look.
-_SEVERITY = {"failed": 6, "pending": 5, "created": 4, "updated": 3, "closed": 2, "unchanged": 1}
-
-# Planned actions (a dry run) take the colour of the outcome they would have.
-_ALIASES = {"create": "created", "update": "updated", "relink": "updated", "close": "closed"}
-
-
-def _css(outcome: str | None, kind: str) -> str:
-    name = _ALIASES.get(outcome or "", outcome or "")
-    return name if name in _STYLES else kind
-
-
-def _mermaid_label(text: str) -> str:
-    return text.replace('"', "#quot;").replace("\n", " ")[:80]
 
 
 def _problem_json(problem: Problem) -> dict[str, Any]:

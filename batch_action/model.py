@@ -98,3 +98,33 @@ class Document:
 
     def line_of(self, field_name: str) -> int | None:
         return next((line for name, line in self.lines if name == field_name), None)
+
+
+# What git says changed (discovery/git.py makes it; scope.py reads it): plain data, so the pure core needs no git.
+@dataclass(frozen=True)
+class Change:
+    """One changed file. `status` is "A", "M", "D" or "R"; `old_path` is set only for "R"."""
+
+    status: str
+    path: str
+    old_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """The answer of `discover_changes`.
+
+    `changes is None` means "compare everything": the diff could not be trusted, and `reason` says why.
+    `changes == ()` means the diff ran and nothing under the folder changed. `base` is the resolved base
+    commit when a diff ran, otherwise the base as given (None when empty); `head` is the resolved HEAD
+    commit whenever the workspace is a git repository with a commit.
+    """
+
+    changes: tuple[Change, ...] | None
+    reason: str
+    base: str | None
+    head: str | None
+
+    @property
+    def whole_tree(self) -> bool:
+        return self.changes is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from batch_action.discovery import ChangeSet
+from batch_action.model import ChangeSet
 from batch_action.parsing.documents import place
 
 

@@ -19,50 +19,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from batch_action import limits
-from batch_action.sync.mentions import MODES as MENTION_MODES
+from batch_action.inputs import BY_NAME, INPUTS, Input, Kind
 
+__all__ = ["INPUTS", "Input", "Settings", "SettingsError", "load_settings", "parse_args", "raw_inputs"]
 
-@dataclass(frozen=True)
-class Input:
-    name: str
-    default: str
-    help: str
-
-
-# The contract: these names are the ones in action.yml (a test keeps the two equal). Defaults here are the ones
-# that apply outside Actions, where no `${{ github.* }}` expression fills them in.
-INPUTS: tuple[Input, ...] = (
-    Input("github-token", "", "token for the GitHub API (not needed for a dry run)"),
-    Input("repository", "", "owner/name of the target repository (default: $GITHUB_REPOSITORY)"),
-    Input("api-url", "", "REST API base URL (default: $GITHUB_API_URL or https://api.github.com)"),
-    Input("path", ".claude", "planning folder, relative to the workspace"),
-    Input("scope", "changed", "'changed' or 'all'"),
-    Input("base-sha", "", "commit to diff against for scope 'changed'"),
-    Input("dry-run", "false", "plan only, write nothing"),
-    Input("max-concurrency", "4", "requests in flight at once"),
-    Input("max-retries", "5", "retries per request"),
-    Input("request-timeout", "30", "seconds before a request times out"),
-    Input("writes-per-minute", "60", "content-creating requests per minute (0: no pacing)"),
-    Input("checkpoint-every", "25", "checkpoint every N operations"),
-    Input("close-removed", "true", "close issues of deleted files"),
-    Input("sub-issues", "true", "link PRD <- epic <- task as sub-issues"),
-    Input("dependencies", "true", "link depends_on as blocked-by"),
-    Input("labels", "", "extra labels, comma-separated"),
-    Input("replay", "auto", "'auto', a run id, a checkpoint folder, or empty"),
-    Input("artifact-name", "issue-sync", "prefix of the uploaded artifacts"),
-    Input("upload-artifacts", "true", "upload graph, checkpoint and report as artifacts"),
-    Input("retention-days", "", "artifact retention in days (1-90)"),
-    Input(
-        "output-dir",
-        "",
-        "folder for plan, graph, journal and report (default: $RUNNER_TEMP/issue-sync, else issue-sync "
-        "in the system temp folder)",
-    ),
-    Input("stop-on-error", "false", "stop (resumable) at the first failed item"),
-    Input("deadline-minutes", "0", "stop scheduling new work after N minutes (0: none)"),
-    Input("mentions", "escape", "'escape' (wrap @name and @org/team outside code in backticks) or 'keep'"),
-    Input("lease-wait-minutes", "5", "wait up to N minutes while another sync of the repository writes"),
-)
 
 # The labels the sync itself puts on a task's issue (`sync.render.labels_for`): these two and `epic:<name>`.
 ITEM_LABELS = ("task", "issue-sync")
@@ -164,9 +124,7 @@ def parse_args(argv: Sequence[str] | None) -> dict[str, str]:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for spec in INPUTS:
-        is_bool = spec.default in ("true", "false")
-        # An input whose default comes from the environment says so in its help; `(default: '')` would mislead.
-        default = "" if "(default:" in spec.help else f" (default: {spec.default!r})"
+        is_bool = spec.kind is Kind.BOOLEAN
         parser.add_argument(
             f"--{spec.name}",
             dest=spec.name,
@@ -174,7 +132,7 @@ def parse_args(argv: Sequence[str] | None) -> dict[str, str]:
             const="true" if is_bool else None,
             default=None,
             metavar="BOOL" if is_bool else "VALUE",
-            help=spec.help + default,
+            help=spec.help,
         )
     namespace = parser.parse_args(list(argv) if argv is not None else None)
     return {k: v for k, v in vars(namespace).items() if v is not None}
@@ -236,7 +194,8 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
             problems.append(f"input `{name}`: {raw[name]!r} is not a boolean; use 'true' or 'false'")
         return False
 
-    def integer(name: str, low: int, high: int) -> int:
+    def integer(name: str) -> int:
+        low, high = _bounds(BY_NAME[name])
         try:
             value = int(raw[name])
         except ValueError:
@@ -246,7 +205,8 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
             problems.append(f"input `{name}`: {value} is out of range; use {low} to {high}")
         return value
 
-    def number(name: str, low: float, high: float) -> float:
+    def number(name: str) -> float:
+        low, high = _bounds(BY_NAME[name])
         try:
             value = float(raw[name])
         except ValueError:
@@ -256,7 +216,8 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
             problems.append(f"input `{name}`: {value:g} is out of range; use {low:g} to {high:g}")
         return value
 
-    def choice(name: str, allowed: Sequence[str]) -> str:
+    def choice(name: str) -> str:
+        allowed = BY_NAME[name].choices
         value = raw[name].lower()
         if value not in allowed:
             problems.append(f"input `{name}`: {raw[name]!r} is not one of {', '.join(map(repr, allowed))}")
@@ -297,14 +258,14 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
     elif not path.is_dir():
         problems.append(f"input `path`: folder {raw['path']!r} does not exist under {workspace}")
 
-    scope = choice("scope", ("changed", "all"))
+    scope = choice("scope")
     base_sha = raw["base-sha"]
     if base_sha and not re.fullmatch(r"[0-9a-fA-F]{4,64}", base_sha):
         problems.append(f"input `base-sha`: {base_sha!r} is not a commit SHA (hex)")
 
     retention: int | None = None
     if raw["retention-days"]:
-        retention = integer("retention-days", 1, 90)
+        retention = integer("retention-days")
 
     artifact_name = raw["artifact-name"]
     if _BAD_ARTIFACT_CHARS & set(artifact_name):
@@ -355,11 +316,11 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "scope": scope,
         "base_sha": base_sha,
         "dry_run": dry_run,
-        "max_concurrency": integer("max-concurrency", 1, 32),
-        "max_retries": integer("max-retries", 0, 20),
-        "request_timeout": integer("request-timeout", 1, 300),
-        "writes_per_minute": integer("writes-per-minute", 0, 10_000),
-        "checkpoint_every": integer("checkpoint-every", 1, 10_000),
+        "max_concurrency": integer("max-concurrency"),
+        "max_retries": integer("max-retries"),
+        "request_timeout": integer("request-timeout"),
+        "writes_per_minute": integer("writes-per-minute"),
+        "checkpoint_every": integer("checkpoint-every"),
         "close_removed": boolean("close-removed"),
         "sub_issues": boolean("sub-issues"),
         "dependencies": boolean("dependencies"),
@@ -370,9 +331,9 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
         "retention_days": retention,
         "output_dir": output_dir,
         "stop_on_error": boolean("stop-on-error"),
-        "deadline_minutes": number("deadline-minutes", 0, 24 * 60),
-        "mentions": choice("mentions", MENTION_MODES),
-        "lease_wait_minutes": number("lease-wait-minutes", 0, 60),
+        "deadline_minutes": number("deadline-minutes"),
+        "mentions": choice("mentions"),
+        "lease_wait_minutes": number("lease-wait-minutes"),
         "server_url": (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
         "ref_name": env.get("GITHUB_REF_NAME", ""),
         "sha": env.get("GITHUB_SHA", ""),
@@ -384,6 +345,12 @@ def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Se
     if problems:
         raise SettingsError(problems)
     return Settings(**built)
+
+
+def _bounds(spec: Input) -> tuple[int, int]:
+    """An input's range from the table, as the whole numbers the messages name (`use 1 to 32`)."""
+    assert spec.low is not None and spec.high is not None, f"{spec.name} has no range in inputs.py"
+    return int(spec.low), int(spec.high)
 
 
 def _output_dir(value: str, workspace: Path, env: Mapping[str, str]) -> Path:

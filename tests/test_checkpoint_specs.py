@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from batch_action.checkpoint import STATE_FILE, load_state, write_state
 from batch_action.model import Kind
+from batch_action.resume.state import STATE_FILE, load_state, write_state
 from batch_action.sync.render import IssueSpec, render_body
 
 BODY = "Ask @someone; `@types/node` stays."

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from batch_action.app import body_of
 from batch_action.discovery.tree import (
     LINK_REASON,
     MAX_FILE_BYTES,
@@ -23,7 +22,8 @@ from batch_action.discovery.tree import (
 from batch_action.engine.failures import FailureClass, JobError
 from batch_action.graph import build_graph
 from batch_action.model import text_digest
-from batch_action.parsing.documents import BodyChanged, load_tree, read_body
+from batch_action.parsing.load import BodyChanged, load_tree, read_body
+from batch_action.run.apply import body_of
 from batch_action.sync.render import IssueSpec, build_specs
 
 TASK = "---\nname: A task\n---\nThe body.\n"

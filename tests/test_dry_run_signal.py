@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import batch_action.app
+import batch_action.run.prepare
 from tests.test_dry_run import ROOT, run_action
 
 
@@ -26,13 +26,13 @@ def handlers_restored() -> Iterator[None]:
 def test_sigterm_stops_a_dry_run_and_says_nothing_is_to_resume(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handlers_restored: None
 ) -> None:
-    real_load_tree = batch_action.app.load_tree
+    real_load_tree = batch_action.run.prepare.load_tree
 
     def load_tree_then_cancelled(*args: Any) -> Any:
         os.kill(os.getpid(), signal.SIGTERM)  # the runner cancels the job while the tree is read
         return real_load_tree(*args)
 
-    monkeypatch.setattr(batch_action.app, "load_tree", load_tree_then_cancelled)
+    monkeypatch.setattr(batch_action.run.prepare, "load_tree", load_tree_then_cancelled)
     code, log, outputs, _ = run_action(ROOT, tmp_path, PATH="examples/.claude")
     assert code == 1, log
     assert outputs["resumable"] == "false"

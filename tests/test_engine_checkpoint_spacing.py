@@ -7,7 +7,7 @@ import itertools
 import json
 from pathlib import Path
 
-from batch_action.engine import Engine, EngineSettings, Job, Journal, load_journal
+from batch_action.engine import Engine, EngineSettings, GovernorSettings, Job, Journal, load_journal
 from batch_action.engine.policy import Attempt
 from tests.engine_faults import classify_faults
 
@@ -25,7 +25,7 @@ def _finished_at_checkpoints(tmp_path: Path, jobs: int, every: int) -> list[int]
         return None
 
     engine = Engine(
-        EngineSettings(max_concurrency=1, checkpoint_every=every),
+        EngineSettings(GovernorSettings(max_concurrency=1), checkpoint_every=every),
         classifier=classify_faults,
         journal=journal,
         on_checkpoint=note,

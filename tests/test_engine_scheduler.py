@@ -5,6 +5,7 @@ Threads are real, but tests synchronise with events, never with timing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -20,6 +21,7 @@ from batch_action.engine import (
     EngineSettings,
     Failure,
     FailureClass,
+    GovernorSettings,
     Job,
     JobStatus,
     Journal,
@@ -64,6 +66,9 @@ class FakeClock:
             self._now += seconds
 
 
+GOVERNOR_FIELDS = frozenset(f.name for f in dataclasses.fields(GovernorSettings))
+
+
 def make_engine(
     clock: FakeClock,
     *,
@@ -74,8 +79,9 @@ def make_engine(
     **settings: Any,
 ) -> Engine:
     settings.setdefault("max_concurrency", 1)
+    governed = {key: settings.pop(key) for key in list(settings) if key in GOVERNOR_FIELDS}
     return Engine(
-        EngineSettings(**settings),
+        EngineSettings(GovernorSettings(**governed), **settings),
         classifier=classify_faults,
         clock=clock,
         sleep=clock.sleep,
@@ -576,9 +582,11 @@ def test_empty_run_and_engine_reuse() -> None:
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ValueError):
-        EngineSettings(max_concurrency=0)
+        EngineSettings(GovernorSettings(max_concurrency=0))
     with pytest.raises(ValueError):
-        EngineSettings(writes_per_minute=0)
+        EngineSettings(GovernorSettings(writes_per_minute=0))
+    with pytest.raises(ValueError):
+        EngineSettings(max_retries=-1)
 
 
 def test_failure_objects_cross_into_outcomes_unchanged() -> None:

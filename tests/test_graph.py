@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from batch_action.canonical import dumps_json
 from batch_action.graph import DEPENDS, PARENT, build_graph
 from batch_action.model import Severity
-from batch_action.report.files import dumps_json
+from batch_action.report.mermaid import mermaid, overview
 from tests.helpers import doc
 
 
@@ -101,20 +102,20 @@ def test_exports() -> None:
     data = json.loads(dumps_json(g.to_json()))  # what task-graph.json holds
     assert {n["id"] for n in data["nodes"]} >= {"prd:auth", "task:auth/004"}
     assert len(data["edges"]) == 5 + 6 and data["waves"][0] == ["prd:auth"]
-    mermaid = g.picture().mermaid({"task:auth/001": "failed"})
-    assert mermaid.startswith("flowchart TD\n") and ":::failed" in mermaid and "-.->|blocks|" in mermaid
+    drawn = mermaid(g.picture(), {"task:auth/001": "failed"})
+    assert drawn.startswith("flowchart TD\n") and ":::failed" in drawn and "-.->|blocks|" in drawn
 
 
 def test_overview_draws_prds_and_epics_each_epic_coloured_by_its_most_serious_task() -> None:
     g = build_graph(base())
     picture = g.picture()
     # The failed task comes after a created one: the most serious outcome wins, not the first seen.
-    overview = picture.overview({"task:auth/001": "created", "task:auth/002": "failed", "epic:auth": "created"})
-    node_lines = [line for line in overview.splitlines() if ":::" in line]
+    drawn = overview(picture, {"task:auth/001": "created", "task:auth/002": "failed", "epic:auth": "created"})
+    node_lines = [line for line in drawn.splitlines() if ":::" in line]
     assert node_lines == ['  n0(["Epic: auth"]):::failed', '  n1[["PRD: auth"]]:::prd']  # a failed task shows
-    assert [line for line in overview.splitlines() if "-->" in line] == ["  n1 --> n0"]
-    assert "|blocks|" not in overview  # dependencies are between tasks, so none is drawn
-    assert picture.kinds["task:auth/001"] == "task" and len(picture.mermaid()) > len(overview)
+    assert [line for line in drawn.splitlines() if "-->" in line] == ["  n1 --> n0"]
+    assert "|blocks|" not in drawn  # dependencies are between tasks, so none is drawn
+    assert picture.kinds["task:auth/001"] == "task" and len(mermaid(picture)) > len(drawn)
 
 
 def test_a_reference_two_files_match_is_reported_as_ambiguous_naming_both() -> None:

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from batch_action.graph import build_graph
-from batch_action.parsing.documents import load_tree, read_body
+from batch_action.parsing.load import load_tree, read_body
 from batch_action.sync.render import build_specs, render_body, source_url
 from tests.fake_github import FakeGitHub
 from tests.sync_harness import TOKEN, RunResult, Workspace, by_key, run_sync, writes

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from batch_action.model import Kind, Severity, text_digest
-from batch_action.parsing.documents import load_tree, parse_document, place
+from batch_action.parsing.documents import parse_document, place
 from batch_action.parsing.frontmatter import split
+from batch_action.parsing.load import load_tree
 
 TASK = place("epics/auth/001.md")
 
@@ -182,10 +183,10 @@ def test_load_tree_accounts_for_every_file(tmp_path: Path) -> None:
 
 
 def test_read_body_gives_the_planned_body_again_or_says_the_file_changed(tmp_path: Path) -> None:
-    from batch_action.app import body_of
     from batch_action.engine.failures import FailureClass, JobError
     from batch_action.graph import build_graph
-    from batch_action.parsing.documents import BodyChanged, read_body
+    from batch_action.parsing.load import BodyChanged, read_body
+    from batch_action.run.apply import body_of
     from batch_action.sync.render import build_specs
 
     file = tmp_path / ".claude/epics/auth/001.md"

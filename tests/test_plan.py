@@ -199,38 +199,26 @@ def test_a_relink_without_parent_removes_only_a_parent_link_the_sync_made() -> N
     from batch_action.engine.policy import Attempt
     from batch_action.sync.apply import Applier, IssueRegistry
     from batch_action.sync.plan import Action, Operation
+    from tests.fake_tracker import FakeTracker
 
     specs, _ = specs_and_order()
     orphan = specs["epic:e"]
     assert orphan.parent is None and orphan.blockers == ()
-    registry = IssueRegistry({"epic:e": RemoteIssue(5, 500, "Epic: e", "", "open")})
-    calls: list[str] = []
-
-    class Tracker:  # the calls a re-link of an item with no parent and no blockers makes
-        def __init__(self, parent_body: str) -> None:
-            self.parent_body = parent_body
-
-        def get_parent(self, number: int) -> RemoteIssue:
-            calls.append(f"get parent of #{number}")
-            return RemoteIssue(9, 900, "a parent", self.parent_body, "open")
-
-        def remove_sub_issue(self, parent_number: int, child_id: int) -> None:
-            calls.append(f"remove {child_id} from #{parent_number}")
-
-        def list_blocked_by(self, number: int) -> list[RemoteIssue]:
-            return []
-
-    relink = Operation("relink:epic:e", Action.RELINK, "epic:e", "epics/e/epic.md", number=5)
     ours = "<!-- issue-sync:v1 key=prd:p digest=00 -->"
     for body, manage, expected in [
-        (ours, True, ["get parent of #5", "remove 500 from #9"]),
-        ("chosen by a person", True, ["get parent of #5"]),
+        (ours, True, ["get_parent", "remove_sub_issue"]),
+        ("chosen by a person", True, ["get_parent"]),
         (ours, False, []),  # `sub-issues: false`: parents are not the sync's business
     ]:
-        calls.clear()
-        applier = Applier({"epic:e": orphan}, Tracker(body), registry, str, str, manage_parents=manage)  # type: ignore[arg-type]
+        tracker = FakeTracker()
+        parent, me = tracker.seed("a parent", body), tracker.seed("Epic: e", "")
+        tracker.parents[me.number] = parent.number
+        relink = Operation("relink:epic:e", Action.RELINK, "epic:e", "epics/e/epic.md", number=me.number)
+        applier = Applier({"epic:e": orphan}, tracker, IssueRegistry({"epic:e": me}), str, str, manage_parents=manage)
         applier(relink, Attempt(1))
+        calls = [name for name, _ in tracker.calls if name in ("get_parent", "remove_sub_issue")]
         assert calls == expected, body
+        assert (me.number in tracker.parents) is (expected != ["get_parent", "remove_sub_issue"])
 
 
 def test_changed_scope_finishes_half_done_items_but_leaves_a_parent_a_person_chose() -> None:

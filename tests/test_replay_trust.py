@@ -11,9 +11,9 @@ import pytest
 from batch_action.actions_io import ActionsIO
 from batch_action.artifacts import ArchiveLimits, ArtifactTooLargeError, WorkflowRun, safe_extract
 from batch_action.artifacts.archive import _copy_bounded
-from batch_action.checkpoint import StoredState
 from batch_action.engine.journal import JournalState
-from batch_action.replay import foreign_run, locate_checkpoint, plan_replay
+from batch_action.resume import ResumeConfig, foreign_run, locate_checkpoint, plan_replay
+from batch_action.resume.state import StoredState
 from batch_action.settings import load_settings
 from batch_action.sync.plan import Action, Observed, Operation
 from batch_action.sync.tracker import RemoteIssue
@@ -120,7 +120,10 @@ def test_a_downloaded_checkpoint_folder_is_removed_when_the_block_ends_by_an_exc
     }
     settings = load_settings(env, [])
     actions = ActionsIO(io.StringIO(), {})
-    with pytest.raises(RuntimeError), locate_checkpoint(settings, actions, _Client(), tmp_path) as found:  # type: ignore[arg-type]
+    with (
+        pytest.raises(RuntimeError),
+        locate_checkpoint(ResumeConfig.of(settings), actions, _Client(), tmp_path) as found,
+    ):  # type: ignore[arg-type]
         assert found is None  # a state of another format: a warning
         assert len(list(tmp_path.glob("replay-*"))) == 1
         raise RuntimeError("the replay failed")

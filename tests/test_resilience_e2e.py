@@ -1,4 +1,4 @@
-"""The engine end to end: whole runs (`app.run`, real PyGithub over HTTP) against a misbehaving fake GitHub.
+"""The engine end to end: whole runs (`cli.main`, real PyGithub over HTTP) against a misbehaving fake GitHub.
 
 Every run must end with each item synced or reported, and never with a duplicate issue. Waits go through an
 injected sleep that records what was asked and sleeps a thousandth of it, so a `retry-after: 7` is shown to be
@@ -21,11 +21,8 @@ from typing import Any
 import pytest
 import requests
 
-from batch_action.actions_io import ActionsIO
-from batch_action.app import run
-from batch_action.cli import _github_tracker
+from batch_action.cli import main
 from batch_action.engine.journal import load_journal
-from batch_action.settings import load_settings
 from batch_action.sync.render import read_marker
 from tests.fake_github import SECONDARY_MESSAGE, FakeGitHub, SecondaryLimits
 from tests.replay_harness import LEASE_PATH
@@ -61,15 +58,8 @@ def sync(gh: FakeGitHub, workspace: Path, out: Path, sleeps: Sleeps | None = Non
     """One whole run as the container runs it, with `INPUT_*` settings and the real PyGithub adapter."""
     env = action_env(gh, workspace, out, **inputs)
     stream = io.StringIO()
-    settings = load_settings(env, [])
     started = time.monotonic()
-    code = run(
-        settings,
-        ActionsIO(stream, env),
-        tracker_factory=_github_tracker,
-        sleep=sleeps or Sleeps(),
-        env=env,
-    )
+    code = main([], env, stream, sleep=sleeps or Sleeps())
     seconds = time.monotonic() - started
     outputs = read_outputs(out)
     summary_file = out / "gh_summary"

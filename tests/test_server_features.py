@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 from github.GithubException import GithubException
 
-from batch_action.checkpoint import load_state, write_state
 from batch_action.engine.policy import Attempt
 from batch_action.graph import build_graph
+from batch_action.resume.state import load_state, write_state
 from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.observe import probe_features
 from batch_action.sync.plan import Action, Observed, Operation, Scope, make_plan
 from batch_action.sync.render import build_specs, read_marker, render_body, with_children_listed
 from batch_action.sync.tracker import RemoteIssue
+from tests.fake_tracker import FakeTracker
 from tests.helpers import doc
 
 DOCS = [
@@ -72,24 +73,6 @@ def test_a_404_for_an_issue_that_is_gone_is_no_verdict() -> None:
     assert features.has(Feature.DEPENDENCIES) and not features.decided(Feature.DEPENDENCIES)
 
 
-class ProbeTracker:
-    def __init__(self, answers: bool) -> None:
-        self.answers = answers
-        self.calls: list[str] = []
-
-    def list_sub_issues(self, number: int) -> list[RemoteIssue]:
-        return self._read(f"sub_issues #{number}")
-
-    def list_blocked_by(self, number: int) -> list[RemoteIssue]:
-        return self._read(f"blocked_by #{number}")
-
-    def _read(self, call: str) -> list[RemoteIssue]:
-        self.calls.append(call)
-        if not self.answers:
-            raise not_found()
-        return []
-
-
 def test_the_probe_trusts_the_listings_summaries_and_reads_once_without_them() -> None:
     summarised = RemoteIssue(3, 30, "", "", "open", sub_issues_total=0, blocked_by_total=0)
     bare = RemoteIssue(3, 30, "", "", "open")
@@ -99,10 +82,13 @@ def test_the_probe_trusts_the_listings_summaries_and_reads_once_without_them() -
         ([bare], False, ["sub_issues #3", "blocked_by #3"], BOTH),
         ([], False, [], frozenset()),  # nothing listed: the first link decides
     ]:
-        tracker, features = ProbeTracker(answers), ServerFeatures()
-        probe_features(tracker, listed, features, list(Feature))  # type: ignore[arg-type]
-        probe_features(tracker, listed, features, list(Feature))  # type: ignore[arg-type]  # decided: no request
-        assert tracker.calls == calls and features.missing == missing
+        tracker, features = FakeTracker(sub_issues=answers, dependencies=answers), ServerFeatures()
+        for title in ("one", "two", "three"):
+            tracker.seed(title, "")  # issue #3 exists
+        probe_features(tracker, listed, features, list(Feature))
+        probe_features(tracker, listed, features, list(Feature))  # decided: no request
+        asked = [f"{name.removeprefix('list_')} #{args[0]}" for name, args in tracker.calls]
+        assert asked == calls and features.missing == missing
 
 
 # -- the plan and the bodies

@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from batch_action.model import Change, ChangeSet
+
 __all__ = [
     "Change",
     "ChangeSet",
@@ -34,35 +36,6 @@ __all__ = [
 _FULL_SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _ZERO_SHA = re.compile(r"0{40}|0{64}")
 _STATUS = re.compile(rb"([ACDMRTU])([0-9]{0,3})")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One changed file. `status` is "A", "M", "D" or "R"; `old_path` is set only for "R"."""
-
-    status: str
-    path: str
-    old_path: str | None = None
-
-
-@dataclass(frozen=True)
-class ChangeSet:
-    """The answer of `discover_changes`.
-
-    `changes is None` means "compare everything": the diff could not be trusted, and `reason` says why.
-    `changes == ()` means the diff ran and nothing under the folder changed. `base` is the resolved base
-    commit when a diff ran, otherwise the base as given (None when empty); `head` is the resolved HEAD
-    commit whenever the workspace is a git repository with a commit.
-    """
-
-    changes: tuple[Change, ...] | None
-    reason: str
-    base: str | None
-    head: str | None
-
-    @property
-    def whole_tree(self) -> bool:
-        return self.changes is None
 
 
 class GitNotFoundError(RuntimeError):

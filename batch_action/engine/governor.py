@@ -57,13 +57,19 @@ class GovernorSettings:
     max_concurrency: int = 4
     writes_per_minute: float = 20.0
     write_burst: int = 1
+    quiet_period: float = 60.0  # AIMD: time without a limit hit before concurrency/rate grow back
     reserve_min: int = 10
     reserve_fraction: float = 0.02
-    quiet_period: float = 60.0
     min_writes_per_minute: float = 1.0
     increase_fraction: float = 0.1
     reset_margin: float = 1.0
     resource: str = "core"  # the bucket jobs are assumed to spend
+
+    def __post_init__(self) -> None:
+        if self.max_concurrency < 1:
+            raise ValueError("max_concurrency must be >= 1")
+        if self.writes_per_minute <= 0:
+            raise ValueError("writes_per_minute must be > 0")
 
 
 @dataclass(frozen=True)

@@ -66,10 +66,11 @@ Execute = Callable[[Any, Attempt], object]  # called with the jobs given to `Eng
 
 @dataclass(frozen=True)
 class EngineSettings:
-    max_concurrency: int = 4
+    """The run's knobs. Concurrency, write pacing and their AIMD recovery are the governor's own settings, held
+    here once (`governor`), not declared twice."""
+
+    governor: GovernorSettings = field(default_factory=GovernorSettings)
     max_retries: int = 5
-    writes_per_minute: float = 20.0
-    write_burst: int = 1
     checkpoint_every: int = 25  # 0: only the final checkpoint
     checkpoint_spacing: float = 0.1  # and at least this fraction of the finished jobs apart (checkpoints.py)
     stop_on_error: bool = False
@@ -78,17 +79,20 @@ class EngineSettings:
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
     breaker_max_probes: int = 3
-    quiet_period: float = 60.0  # AIMD: time without a limit hit before concurrency/rate grow back
     progress_interval: float = 5.0
     retry: RetrySettings = field(default_factory=RetrySettings)  # backoff table; the two knobs above win
 
     def __post_init__(self) -> None:
-        if self.max_concurrency < 1:
-            raise ValueError("max_concurrency must be >= 1")
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        if self.writes_per_minute <= 0:
-            raise ValueError("writes_per_minute must be > 0")
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.governor.max_concurrency
+
+    @property
+    def writes_per_minute(self) -> float:
+        return self.governor.writes_per_minute
 
 
 @dataclass
@@ -152,15 +156,7 @@ class Engine:
         self.stop_event = stop_event or threading.Event()
         self._on_checkpoint = on_checkpoint
         self._poll = poll_interval
-        self.governor = governor or Governor(
-            GovernorSettings(
-                max_concurrency=s.max_concurrency,
-                writes_per_minute=s.writes_per_minute,
-                write_burst=s.write_burst,
-                quiet_period=s.quiet_period,
-            ),
-            clock=clock,
-        )
+        self.governor = governor or Governor(s.governor, clock=clock)
         self._halt = threading.Event()
 
     def observe(self, response: HasHeaders) -> None:

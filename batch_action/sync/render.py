@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
 from batch_action import limits
+from batch_action.canonical import encode_one_line
 from batch_action.graph import TaskGraph
 from batch_action.model import Document, Kind
-from batch_action.report.files import encode_one_line
 from batch_action.sync.mentions import escape_mentions
 
 SYNC_LABEL = "issue-sync"

@@ -8,7 +8,7 @@ and the commit the files came from.
 A checkpoint is untrusted input (a forged artifact, a folder of unknown origin): it is read only up to a size, and
 every field is type-checked as it is read, so that what does not fit is a `CheckpointError` with a reason, which a
 replay turns into a warning and a plain sync. What it says about GitHub is confirmed there before it is acted on
-(`replay.plan_replay`).
+(`resume.decide.plan_replay`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from batch_action.engine.journal import JournalState, load_journal
+from batch_action.files import write_json
 from batch_action.model import Kind
-from batch_action.report.files import write_json
 from batch_action.sync.plan import Action, Operation
 from batch_action.sync.render import IssueSpec
 

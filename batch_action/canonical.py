@@ -1,12 +1,11 @@
-"""Files the run leaves in `output-dir`: plan, task graph, report. Written atomically (temp file + rename)."""
+"""Canonical JSON: keys sorted, one line per value below a depth, the same bytes for the same data. Pure: the
+marker's digests (sync/render.py) and every file the run writes (files.py) are made with it."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 # The C encoder (one line per value); `json.dumps(indent=…)` always takes the pure-Python one, which for the
@@ -87,21 +86,3 @@ def _array(items: Iterable[Any], depth: int, indent: str) -> Iterator[str]:
             yield ("\n" if index == 0 else ",\n") + inner
             yield from _chunks(item, depth - 1, inner)
     yield "\n" + indent + "]"
-
-
-def write_text(path: Path, text: str) -> Path:
-    return _write(path, (text,))
-
-
-def write_json(path: Path, data: Any) -> Path:
-    """`dumps_json(data)` to `path`, streamed: a 25 MB state file never exists as one string in memory."""
-    return _write(path, json_chunks(data))
-
-
-def _write(path: Path, chunks: Iterator[str] | tuple[str, ...]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.writelines(chunks)
-    os.replace(temporary, path)
-    return path

@@ -1,0 +1,249 @@
+"""Prepare: discover → parse → graph → observe → plan. Everything known before the first write.
+
+Reads GitHub (the listing, the link probes) and writes only the output folder's graph and plan files.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+
+from batch_action.actions_io import ActionsIO, Annotation
+from batch_action.discovery import ChangeSet
+from batch_action.files import write_json, write_text
+from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast
+from batch_action.graph import GraphPicture, TaskGraph, build_graph
+from batch_action.model import Problem, Severity, Skipped
+from batch_action.parsing.load import load_tree
+from batch_action.report.mermaid import mermaid
+from batch_action.run.timing import Phases
+from batch_action.runtime import ReadRetries, Runtime
+from batch_action.scope import ItemChanges, item_changes
+from batch_action.settings import Settings
+from batch_action.sync.features import Feature, ServerFeatures
+from batch_action.sync.fit import group_children, limit_notices
+from batch_action.sync.observe import Observation, observe, probe_features
+from batch_action.sync.plan import Action, Observed, Plan, Scope, make_plan
+from batch_action.sync.render import IssueSpec, build_specs, source_url, with_children_listed
+from batch_action.sync.tracker import IssueTracker
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """What the prepare phase reads of the settings."""
+
+    workspace: Path
+    path: Path
+    relative_path: str
+    repository: str
+    server_url: str
+    scope: str
+    base_sha: str
+    labels: tuple[str, ...]
+    sub_issues: bool
+    dependencies: bool
+    mentions: str
+    close_removed: bool
+    output_dir: Path
+    dry_run: bool
+    sha: str
+    writes_per_minute: int
+
+    @classmethod
+    def of(cls, s: Settings) -> PrepareConfig:
+        return cls(
+            s.workspace,
+            s.path,
+            s.relative_path,
+            s.repository,
+            s.server_url,
+            s.scope,
+            s.base_sha,
+            s.labels,
+            s.sub_issues,
+            s.dependencies,
+            s.mentions,
+            s.close_removed,
+            s.output_dir,
+            s.dry_run,
+            s.sha,
+            s.writes_per_minute,
+        )
+
+
+@dataclass
+class Prepared:
+    """Everything known before the first write: the input to a dry run's report and to the apply phase.
+
+    The task graph and the parsed documents are not kept (~20 MB at 10,000 items): `prepare` writes the graph's
+    files, and the report needs only its picture; each operation carries its scheduling order.
+    """
+
+    specs: dict[str, IssueSpec]
+    scope: ItemChanges
+    observation: Observation
+    plan: Plan
+    problems: list[Problem]
+    picture: GraphPicture
+    skipped: list[Skipped]
+    failed_files: list[str]  # files that could not be read, and the first file of each dependency cycle
+    paths: dict[str, Path]  # the plan and graph files written
+    commit: str = ""  # the commit the files came from, when known
+    missing: frozenset[Feature] = frozenset()  # the link features the plan knew this server lacks
+
+    @property
+    def items(self) -> int:
+        return len(self.picture.nodes)
+
+    def titles(self) -> dict[str, str]:
+        return {key: title for key, _, title in self.picture.nodes}
+
+
+def prepare(
+    config: PrepareConfig,
+    runtime: Runtime,
+    phases: Phases,
+    reads: ReadRetries,
+    features: ServerFeatures,
+) -> Prepared:
+    """`features`: the run's verdict on the link endpoints, decided here from the listing when it can be."""
+    io, tracker = runtime.io, runtime.tracker
+    changes: ChangeSet | None = None
+    with phases.timed("discover"):
+        if config.scope == "changed":
+            changes = runtime.discover(config.workspace, config.base_sha or None, config.relative_path)
+    scope = item_changes(changes, config.relative_path)
+    io.log(f"discover: {scope.reason}")
+    with phases.timed("parse"):
+        tree = load_tree(config.path, config.workspace)
+    io.log(
+        f"parse: {len(tree.documents)} items, {len(tree.skipped)} files skipped, "
+        f"{len(tree.unreadable)} unreadable, in {config.relative_path}"
+    )
+    io.log_lines(f"parse: skipped {refused.path} ({refused.reason})" for refused in tree.refused)
+    with phases.timed("graph"):
+        graph = build_graph(tree.documents)
+        specs = build_specs(
+            graph,
+            config.labels,
+            sub_issues=config.sub_issues,
+            dependencies=config.dependencies,
+            mentions=config.mentions,
+        )
+    with phases.timed("observe"):
+        if tracker is not None:
+            read = functools.partial(observe, tracker, specs, graph.documents, config.repository, scope.renames)
+            observation = reads(read)
+            del read  # it holds the documents, let go below
+            io.log(f"observe: {observation.listed} synced issues listed, {len(observation.adopted)} adopted")
+            listed = [*observation.observed.issues.values(), *observation.observed.orphans.values()]
+            wanted = [
+                feature
+                for feature, on in (
+                    (Feature.SUB_ISSUES, config.sub_issues),
+                    (Feature.DEPENDENCIES, config.dependencies),
+                )
+                if on
+            ]
+            reads(functools.partial(probe_features, tracker, listed, features, wanted))
+        else:
+            observation = Observation(Observed())
+            io.log("observe: no token, so the remote state is not read; every item in scope would be created")
+        grouped = group_children(specs, observation.observed)
+        specs, observation.observed = grouped.specs, grouped.observed
+        missing = features.missing
+        if Feature.SUB_ISSUES in missing:
+            specs = with_children_listed(specs)
+    link = functools.partial(source_url, config.server_url, config.repository)
+    fitted = limit_notices(graph.documents, specs, link)
+    problems = [*tree.problems, *graph.problems, *graph.notes, *fitted, *grouped.problems, *observation.problems]
+    picture = graph.picture()
+    paths = write_graph_files(config.output_dir, graph, picture)
+    order = graph.order()
+    skipped = tree.skipped
+    # A cycle is the file's error as much as an unreadable file is: its items sync, without the cycle's links,
+    # and the run says "failed" (exit 1) until someone fixes the file.
+    cycles = [problem.path for problem in graph.problems if problem.severity is Severity.ERROR]
+    failed_files = list(dict.fromkeys([*tree.unreadable, *cycles]))
+    # What follows needs neither the graph nor the documents: let them go before the plan is made.
+    del graph, tree
+    gc.collect()  # a networkx graph is a reference cycle (it caches views of itself): free it now, not later
+    with phases.timed("plan"):
+        plan = make_plan(
+            specs,
+            observation.observed,
+            # Items under a grouped parent may move between groups: compared whatever changed.
+            Scope(None if scope.changed is None else scope.changed | grouped.touched, scope.removed),
+            order=order,
+            close_removed=config.close_removed,
+            missing=missing,
+        )
+    paths["plan"] = write_plan_file(config, plan, scope)
+    commit = (changes.head if changes else None) or config.sha
+    return Prepared(specs, scope, observation, plan, problems, picture, skipped, failed_files, paths, commit, missing)
+
+
+def planned_counts(prepared: Prepared) -> dict[str, int]:
+    plan = prepared.plan
+    updated_keys = {op.key for op in plan.operations if op.action in (Action.UPDATE, Action.RELINK)}
+    return {
+        "created": plan.count(Action.CREATE),
+        "updated": len(updated_keys),
+        "closed": plan.count(Action.CLOSE),
+        "unchanged": len(plan.unchanged),
+        "failed": len(prepared.failed_files),
+        "skipped": len(prepared.skipped),
+    }
+
+
+def write_graph_files(out: Path, graph: TaskGraph, picture: GraphPicture) -> dict[str, Path]:
+    return {
+        "graph": write_json(out / "task-graph.json", graph.to_json()),
+        "mermaid": write_text(out / "task-graph.mmd", mermaid(picture)),
+    }
+
+
+def write_plan_file(config: PrepareConfig, plan: Plan, scope: ItemChanges) -> Path:
+    return write_json(
+        config.output_dir / "plan.json",
+        {
+            "repository": config.repository,
+            "scope": config.scope,
+            "scope_reason": scope.reason,
+            "dry_run": config.dry_run,
+            **plan.to_json(),
+        },
+    )
+
+
+def annotate_problems(io: ActionsIO, problems: list[Problem]) -> None:
+    for problem in problems:
+        message = problem.message + (f". Fix: {problem.fix}" if problem.fix else "")
+        level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}[problem.severity]
+        io.annotate(Annotation(level, message, problem.path, problem.line))
+
+
+def read_budget(tracker: IssueTracker | None, reads: ReadRetries) -> Budget | None:
+    """The primary budget left, from `GET /rate_limit` (free); None where GitHub has no limits (GHES)."""
+    if tracker is None:
+        return ASSUMED_BUDGET
+    found = reads(tracker.rate_limit)
+    return Budget(found.limit, found.remaining, found.reset_at) if found is not None else None
+
+
+def dry_run_forecast(
+    config: PrepareConfig, prepared: Prepared, tracker: IssueTracker | None, reads: ReadRetries, reads_sent: int
+) -> Forecast | None:
+    budget = read_budget(tracker, reads)
+    if budget is None:
+        return None
+    return forecast(
+        prepared.plan,
+        prepared.specs,
+        budget=budget,
+        # What looking at GitHub cost this dry run; without a token, the real run's one listing page.
+        reads=reads_sent if tracker is not None else 1,
+        writes_per_minute=config.writes_per_minute,
+    )

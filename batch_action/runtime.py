@@ -1,0 +1,117 @@
+"""The run's effects, built once by `cli.main` (the composition root) and handed to the run as one frozen object.
+
+Nothing under `batch_action/run/` builds an effect of its own: it writes to `runtime.io`, reads GitHub through
+`runtime.tracker`, times phases with `runtime.clock`, waits with `runtime.timebase()`, and gets its retriers,
+journal and engine from the factories here. Tests build the whole program through `cli.main(argv, env, stream)`,
+swapping only the effects `main` lets them (a scaled sleep, a tracker factory).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from batch_action.actions_io import ActionsIO
+from batch_action.artifacts import ArtifactClient
+from batch_action.discovery import ChangeSet
+from batch_action.engine.failures import Classifier
+from batch_action.engine.journal import Journal
+from batch_action.engine.policy import Retrier, RetrySettings, standard_retrier
+from batch_action.engine.scheduler import Engine, EngineSettings, SkippingClock
+from batch_action.publish import Publisher
+from batch_action.report.requests import RequestLog
+from batch_action.sync.tracker import IssueTracker, Response, ResponseListener
+
+T = TypeVar("T")
+Discover = Callable[[Path, str | None, str], ChangeSet]
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+class Responses:
+    """The tracker's one response listener, fanning each response out to those added (the request log, then the
+    engine's governor once it exists)."""
+
+    def __init__(self, *listeners: ResponseListener) -> None:
+        self._listeners = list(listeners)
+
+    def add(self, listener: ResponseListener) -> None:
+        self._listeners.append(listener)
+
+    def __call__(self, response: Response) -> None:
+        for listener in self._listeners:
+            listener(response)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    io: ActionsIO
+    env: Mapping[str, str]  # the runner's environment (replay reads the workflow's own repository from it)
+    clock: Clock  # monotonic: phase timings and the headline's seconds
+    wall_clock: Clock  # epoch seconds: x-ratelimit-reset, lease expiry and the deadline are wall-clock times
+    sleep: Sleep | None  # an injected sleep (tests scale time with it); None: real waits that end on `stop`
+    stop: threading.Event  # set by a signal, or when the lease is lost
+    tracker: IssueTracker | None  # None without a token: a dry run plans against nothing
+    discover: Discover  # git: what changed since a commit
+    classifier: Classifier  # what the adapters' exceptions mean to the engine and the retriers
+    artifacts: Publisher  # the run's artifact uploads
+    artifact_client: ArtifactClient | None  # the Artifacts v4 client, for replay's downloads (None: none)
+    requests: RequestLog
+    responses: Responses
+    journal_factory: Callable[[Path], Journal] = Journal
+
+    def timebase(self) -> tuple[Clock, Sleep]:
+        """A wall clock and a sleep for one consumer (the lease, the reads before the engine). A scaled test
+        sleep gets a clock that keeps up with it; a real wait ends early on a signal."""
+        if self.sleep is not None:
+            skipping = SkippingClock(self.sleep, self.wall_clock)
+            return skipping.time, skipping.sleep
+        return self.wall_clock, self.wait
+
+    def wait(self, seconds: float) -> None:
+        self.stop.wait(seconds)
+
+    def retrier(self, settings: RetrySettings) -> Retrier:
+        """The retry factory: the one policy (engine/policy.py) the engine's jobs and the reads before it share."""
+        clock, sleep = self.timebase()
+        return standard_retrier(settings, classifier=self.classifier, clock=clock, sleep=sleep)
+
+    def reads(self, max_retries: int) -> ReadRetries:
+        return ReadRetries(self.retrier(RetrySettings(max_retries=max_retries)), self.stop)
+
+    def engine(
+        self, settings: EngineSettings, journal: Journal, on_checkpoint: Callable[[Mapping[str, Any]], None]
+    ) -> Engine:
+        """The engine factory. Its real waits are its own (they end early at a stop or at the end of a run)."""
+        skipping = SkippingClock(self.sleep, self.wall_clock) if self.sleep is not None else None
+        engine = Engine(
+            settings,
+            classifier=self.classifier,
+            clock=skipping.time if skipping else self.wall_clock,
+            sleep=skipping.sleep if skipping else None,
+            journal=journal,
+            progress=self.io.log,
+            stop_event=self.stop,
+            on_checkpoint=on_checkpoint,
+        )
+        self.responses.add(engine.observe)
+        return engine
+
+
+class ReadRetries:
+    """The reads before the engine starts (the observe listing, the budget, the lease) under the same retry
+    policy as every job.
+
+    A 5xx, a reset or a rate limit is waited out and retried; a 401/403/404 is not, and `GaveUp` reaches the run,
+    which ends with one clear error instead of a traceback.
+    """
+
+    def __init__(self, retrier: Retrier, stop: threading.Event) -> None:
+        self.retrier = retrier
+        self._stop = stop
+
+    def __call__(self, read: Callable[[], T], *, writes: bool = False) -> T:
+        return self.retrier.call(lambda _attempt: read(), writes=writes, halted=self._stop.is_set)
