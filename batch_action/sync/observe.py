@@ -26,6 +26,7 @@ class Observation:
     problems: list[Problem] = field(default_factory=list)
     listed: int = 0  # issues seen in the listing
     adopted: dict[str, int] = field(default_factory=dict)  # key -> issue number adopted through `github:`
+    listed_at: float | None = None  # the server's time at the listing's first page (None: unknown)
 
 
 def observe(
@@ -66,6 +67,7 @@ def observe(
         target[key] = _kept(issue)
         digests[key] = marker.digest
         links[key] = marker.links or ""
+    listed_at = tracker.listed_at()
     adopted = _adopt(tracker, specs, documents, repository, issues, problems)
     for key, issue in adopted.items():
         issues[key] = issue
@@ -76,6 +78,7 @@ def observe(
         problems,
         listed,
         {key: issue.number for key, issue in adopted.items()},
+        listed_at,
     )
 
 
