@@ -27,6 +27,9 @@ GITHUB_CONTENT_PER_HOUR = 500
 GITHUB_TOKEN_PER_HOUR = 1_000  # GITHUB_TOKEN's primary budget, per repository
 LEASE_TAKE, LEASE_RELEASE = 1, 1  # create and delete of the lease label (sync/lease.py)
 LEASE_RENEW_SECONDS = 60.0
+# Under the lease the real run reads one page of the issues changed since its listing (run/apply.py); only when
+# another run wrote meanwhile does it read and plan everything again, and then this forecast is stale anyway.
+LEASE_LOOK = 1
 
 
 @dataclass(frozen=True)
@@ -218,8 +221,8 @@ def forecast(
     requests.add("reads of the issues (listing, adoptions)", reads)
     writes = bool(plan.operations)
     if writes:
-        # The real run lists, takes the lease, then lists again before it plans its writes (README "One sync").
-        requests.add("the same reads again, under the lease", reads)
+        # The real run lists, takes the lease, then looks for changes before its writes (README "One sync").
+        requests.add("changes since the listing, under the lease", LEASE_LOOK)
         requests.add("lease take and release", LEASE_TAKE + LEASE_RELEASE)
     if any(op.action is Action.LABELS for op in plan.operations):
         requests.add("label listing")
@@ -227,8 +230,8 @@ def forecast(
     seconds = paced_seconds(requests.content_total, writes_per_minute)
     if writes:
         requests.add("lease renewals", int(seconds // LEASE_RENEW_SECONDS))
-    # What the real run will have left at its first write: this budget less its listing, lease and listing.
-    spent_before = (2 * reads + LEASE_TAKE) if writes else reads
+    # What the real run will have left at its first write: this budget less its listing, lease and look.
+    spent_before = (reads + LEASE_TAKE + LEASE_LOOK) if writes else reads
     at_apply = Budget(budget.limit, max(0, budget.remaining - spent_before), budget.reset_at, budget.measured)
     first = run_split(plan, specs, at_apply, writes_per_minute=writes_per_minute)
     return Forecast(requests, writes_per_minute, budget, first, _runs(plan, specs, first, budget, reads, seconds))
@@ -239,5 +242,5 @@ def _runs(plan: Plan, specs: Mapping[str, IssueSpec], first: Split, budget: Budg
         return 1
     deferred = set(first.deferred_items)  # once: a set per operation made this quadratic (12 s at 10,000 items)
     left = sum(operation_total(op, specs.get(op.key)) for op in plan.operations if op.key in deferred)
-    per_run = budget.limit - budget.reserve - (2 * reads + LEASE_TAKE) - after_apply_requests(seconds)
+    per_run = budget.limit - budget.reserve - (reads + LEASE_TAKE + LEASE_LOOK) - after_apply_requests(seconds)
     return 1 + (math.ceil(left / per_run) if per_run > 0 else 1)
