@@ -152,7 +152,8 @@ class FakeTracker:
         self._call("rate_limit")
         return self.rate
 
-    def list_synced(self, label: str) -> Iterator[RemoteIssue]:
+    def list_synced(self, label: str, since: float | None = None) -> Iterator[RemoteIssue]:
+        # No update times kept: with `since`, every issue counts as changed (a superset, as a lagging server).
         self._call("list_synced", label)
         with self._lock:
             found = [
@@ -161,6 +162,9 @@ class FakeTracker:
                 if label.lower() in {name.lower() for name in issue.labels}
             ]
         return iter(found)
+
+    def listed_at(self) -> float | None:
+        return None  # no server clock: a run on this tracker plans again under the lease
 
     def get_issue(self, number: int) -> RemoteIssue | None:
         self._call("get_issue", number)

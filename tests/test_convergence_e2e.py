@@ -7,16 +7,19 @@ end with the issues a clean sync leaves: each item's parent, blockers, labels an
 
 from __future__ import annotations
 
+import calendar
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from batch_action.run.apply import SINCE_MARGIN
 from tests.fake_github import FakeGitHub
 from tests.replay_harness import ROOT
 from tests.replay_harness import action_env as subprocess_env
@@ -181,6 +184,50 @@ def test_two_runs_at_once_never_race_and_the_second_says_why_it_waited(fake_gith
     third = sync(gh, ws.path, tmp_path / "third", Sleeps())
     assert third.code == 0, third.log
     assert [(r.method, r.path) for r in gh.requests if r.method != "GET"] == []
+
+
+def test_under_the_lease_one_since_page_shows_nothing_changed_and_the_first_plan_stands(
+    fake_github: Factory, tmp_path: Path
+) -> None:
+    gh = fake_github(token=TOKEN)
+    ws = Workspace(tmp_path / "ws")
+    result = sync(gh, ws.path, tmp_path / "run", Sleeps())
+    assert result.code == 0, result.log
+    assert "the plan stands" in result.log and "nothing left to write" not in result.log
+    listings = [r for r in gh.requests if r.method == "GET" and r.path == "/repos/octo/repo/issues"]
+    assert len(listings) == 2, listings
+    assert "since" not in listings[0].query
+    # The second asks only for what changed since the first (less the margin), by the server's clock.
+    since = listings[1].query["since"]
+    listed_at = calendar.timegm(time.strptime(since, "%Y-%m-%dT%H:%M:%SZ")) + SINCE_MARGIN
+    assert abs(listed_at - time.time()) < 30, since
+    assert len(gh.issues()) == ITEMS
+    assert state(gh) == clean_state(tmp_path / "clean", ws)
+
+
+def test_an_issue_another_run_wrote_after_the_plan_is_seen_under_the_lease_and_not_made_twice(
+    fake_github: Factory, tmp_path: Path
+) -> None:
+    ws = Workspace(tmp_path / "ws")
+    with FakeGitHub(token=TOKEN) as other:  # what the other run wrote: one item's issue, marker and all
+        assert sync(other, ws.path, tmp_path / "other", Sleeps()).code == 0
+        (theirs,) = [issue for issue in other.issues() if "prd" in {label["name"] for label in issue["labels"]}][:1]
+    gh = fake_github(token=TOKEN)
+    labels = [label["name"] for label in theirs["labels"]]
+    # It lands after this run's listing, just before this run takes the lease (the lease's label POST).
+    gh.fault(
+        "POST",
+        r"^/repos/octo/repo/labels$",
+        action="delay",
+        hook=lambda: gh.seed_issue(theirs["title"], theirs["body"], labels),
+        times=1,
+    )
+    result = sync(gh, ws.path, tmp_path / "run", Sleeps())
+    assert result.code == 0, result.log
+    assert "the plan stands" not in result.log, result.log
+    assert int(result.outputs["created"]) == ITEMS - 1, result.outputs
+    assert len(gh.issues()) == ITEMS  # by_key in state() fails on a duplicate
+    assert state(gh) == clean_state(tmp_path / "clean", ws)
 
 
 def subprocess_outputs(root: Path) -> dict[str, str]:

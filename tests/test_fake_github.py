@@ -144,6 +144,34 @@ def test_list_250_issues_and_2_prs_with_a_label_in_3_gets(gh: FakeGitHub, repo: 
     assert len(list(repo.get_issues(state="all", labels=["sync", "other"]))) == 0  # all labels must match
 
 
+def test_since_lists_the_issues_updated_at_or_after_it_to_the_second(gh: FakeGitHub) -> None:
+    at = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+    for title, updated in (("old", at - 1), ("same second", at + 0.9), ("later", at + 60)):
+        gh.seed_issue(title, labels=["sync"], updated_at=updated)
+    gh.seed_issue("unlabelled", updated_at=at + 60)
+
+    def titles(since: str) -> list[str]:
+        r = requests.get(
+            f"{gh.base_url}/repos/octo/repo/issues",
+            params={"state": "all", "labels": "sync", "since": since},
+            headers={"Authorization": f"token {TOKEN}"},
+            timeout=2,
+        )
+        assert r.status_code == 200, r.text
+        return sorted(issue["title"] for issue in r.json())
+
+    assert titles("2027-01-15T08:00:00Z") == ["later", "same second"]
+    assert titles("2027-01-15T07:59:59Z") == ["later", "old", "same second"]
+    assert titles("2027-01-15T08:01:01Z") == []
+    bad = requests.get(
+        f"{gh.base_url}/repos/octo/repo/issues",
+        params={"since": "yesterday"},
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=2,
+    )
+    assert bad.status_code == 422
+
+
 def test_pagination_links_use_the_servers_own_base_url(gh: FakeGitHub) -> None:
     for n in range(5):
         gh.seed_issue(f"t{n}")

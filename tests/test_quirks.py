@@ -88,8 +88,11 @@ class _Tracker:
         self.issues = issues
         self.gets: list[int] = []
 
-    def list_synced(self, label: str) -> Iterator[RemoteIssue]:
+    def list_synced(self, label: str, since: float | None = None) -> Iterator[RemoteIssue]:
         return iter(())
+
+    def listed_at(self) -> float | None:
+        return None
 
     def get_issue(self, number: int) -> RemoteIssue | None:
         self.gets.append(number)

@@ -50,7 +50,8 @@ def run(settings: Settings, runtime: Runtime) -> int:
             extras = RunExtras.start(settings, io, tracker, runtime.project_graphql, reads)
             replan = functools.partial(prepare.prepare, planning, runtime, phases, reads, features, extras)
             prepared = replan()
-            io.log_lines(plan_lines(plan_view(prepared.plan, prepared.specs, prepared.picture), settings.relative_path))
+            view = plan_view(prepared.plan, prepared.specs, prepared.picture)  # a dry run's report shows it again
+            io.log_lines(plan_lines(view, settings.relative_path))
             forecasted = None
             if dry:
                 forecasted = prepare.dry_run_forecast(
@@ -91,8 +92,9 @@ def run(settings: Settings, runtime: Runtime) -> int:
             f"nothing written. Made in {runtime.clock() - started:.2f} s."
         )
         sections.extend(extras.section(dry_run=True))
-        end = Ending(prepared, outcome, dict(prepared.paths), "Issue sync: dry run", headline, sections)
+        end = Ending(prepared, outcome, dict(prepared.paths), "Issue sync: dry run", headline, sections, view)
     else:
+        del view  # a real run's plan may change (lease, budget, replay): its report makes the view of the last one
         locate = functools.partial(
             locate_checkpoint, ResumeConfig.of(settings), io, runtime.artifact_client, settings.output_dir, runtime.env
         )

@@ -40,8 +40,8 @@ from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.observe import observe
 from batch_action.sync.plan import Operation, Plan
-from batch_action.sync.render import IssueSpec, source_url
-from batch_action.sync.tracker import IssueTracker
+from batch_action.sync.render import SYNC_LABEL, IssueSpec, source_url
+from batch_action.sync.tracker import IssueTracker, RemoteIssue
 
 Locate = Callable[[], contextlib.AbstractContextManager[Checkpoint | None]]
 
@@ -150,9 +150,12 @@ def apply(
                 )
                 if not_held is None:
                     with io.group("Plan (lease held)"):
-                        prepared = replan()
-                        if checkpoint is None and not prepared.plan.operations:
-                            io.log("lease: nothing left to write (another run wrote what this one planned)")
+                        if checkpoint is None and unchanged_since_listed(prepared, tracker, reads):
+                            io.log("lease: no synced issue changed since the plan's listing: the plan stands")
+                        else:
+                            prepared = replan()
+                            if checkpoint is None and not prepared.plan.operations:
+                                io.log("lease: nothing left to write (another run wrote what this one planned)")
             if checkpoint is not None and not_held is None:
                 with io.group("Replay"), phases.timed("replay"):
                     replayed = replay_checkpoint(config, runtime, checkpoint, tracker, engine, features, extras)
@@ -203,6 +206,25 @@ def apply(
     )
     paths = {**prepared.paths, "journal": out / JOURNAL_FILE}
     return Ending(prepared, outcome, paths, title="Issue sync", headline=headline, sections=sections)
+
+
+# How long before the plan's listing (by the server's clock) a change still makes the plan look again: a write
+# landing while the listing's pages were read, and replicas a little behind. Too long costs only a re-plan.
+SINCE_MARGIN = 120.0
+
+
+def unchanged_since_listed(prepared: Prepared, tracker: IssueTracker, reads: ReadRetries) -> bool:
+    """Whether no issue with the sync label was updated since the plan's listing (less `SINCE_MARGIN`): then no
+    other run wrote one (every write of a sync changes the issue, its marker included), and the plan stands.
+    One page of GitHub's `since` listing instead of parsing, listing and planning the whole tree again."""
+    listed_at = prepared.observation.listed_at
+    if listed_at is None:
+        return False
+
+    def first_changed() -> RemoteIssue | None:
+        return next(iter(tracker.list_synced(SYNC_LABEL, since=listed_at - SINCE_MARGIN)), None)
+
+    return reads(first_changed) is None
 
 
 def keep_to_budget(

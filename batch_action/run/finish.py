@@ -18,7 +18,7 @@ from batch_action.report.performance import (
     performance_data,
     performance_markdown,
 )
-from batch_action.report.plan_view import plan_view
+from batch_action.report.plan_view import PlanView, plan_view
 from batch_action.run.prepare import Prepared
 from batch_action.run.timing import Phases
 from batch_action.runtime import Runtime
@@ -61,6 +61,7 @@ class Ending:
     title: str
     headline: str
     sections: list[str] = field(default_factory=list)
+    view: PlanView | None = None  # the plan's view, when already made of `prepared.plan` (a dry run's log)
 
 
 def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phases, features: ServerFeatures) -> int:
@@ -98,7 +99,7 @@ def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phase
         headline=ending.headline,
         counts=outcome.counts,
         plan=prepared.plan,
-        view=plan_view(prepared.plan, prepared.specs, prepared.picture),
+        view=ending.view or plan_view(prepared.plan, prepared.specs, prepared.picture),
         kinds=prepared.picture.kinds,
         root=config.relative_path,
         problems=prepared.problems,

@@ -26,6 +26,7 @@ class Observation:
     problems: list[Problem] = field(default_factory=list)
     listed: int = 0  # issues seen in the listing
     adopted: dict[str, int] = field(default_factory=dict)  # key -> issue number adopted through `github:`
+    listed_at: float | None = None  # the server's time at the listing's first page (None: unknown)
 
 
 def observe(
@@ -69,6 +70,7 @@ def observe(
         links[key] = marker.links or ""
         # A write GitHub did not fully take recorded nothing: its fields are compared with the board again.
         recorded[key] = marker.fields if marker.digest != UNCONFIRMED_DIGEST else None
+    listed_at = tracker.listed_at()
     adopted = _adopt(tracker, specs, documents, repository, issues, problems)
     for key, issue in adopted.items():
         issues[key] = issue
@@ -79,6 +81,7 @@ def observe(
         problems,
         listed,
         {key: issue.number for key, issue in adopted.items()},
+        listed_at,
     )
 
 

@@ -84,8 +84,13 @@ class IssueTracker(Protocol):
         """The core budget left, from `GET /rate_limit` (which costs none of it); None where limits are off."""
         ...
 
-    def list_synced(self, label: str) -> Iterator[RemoteIssue]:
-        """Every issue (open and closed, pull requests skipped) that carries `label`, in pages of 100."""
+    def list_synced(self, label: str, since: float | None = None) -> Iterator[RemoteIssue]:
+        """Every issue (open and closed, pull requests skipped) that carries `label`, in pages of 100; with
+        `since` (epoch seconds, the server's clock) only those updated at or after it (GitHub's `since`)."""
+        ...
+
+    def listed_at(self) -> float | None:
+        """The server's time (its `Date`) when the latest `list_synced` read its first page; None if unknown."""
         ...
 
     def get_issue(self, number: int) -> RemoteIssue | None:

@@ -18,6 +18,7 @@ no summary of them.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import dataclasses
 import io
@@ -138,6 +139,7 @@ class Fault:
     body: Any = None
     headers: Mapping[str, str] | None = None
     delay: float = 0.0
+    hook: Callable[[], None] | None = None  # run before the request is handled (another client's doing)
     seen: int = 0
     fired: int = 0
 
@@ -231,6 +233,13 @@ def _logins(value: Any) -> bool:
             isinstance(x, str) and re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}", x) for x in value
         )
     )
+
+
+def _parse_iso(text: str) -> int | None:
+    try:
+        return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return None
 
 
 def _validation(resource: str, field_name: str, code: str, message: str | None = None) -> _Reply:
@@ -483,11 +492,14 @@ class FakeGitHub:
         state: str = "open",
         repo: str = "octo/repo",
         state_reason: str | None = None,
+        updated_at: float | None = None,
     ) -> dict[str, Any]:
-        """Create an issue directly (no request recorded); returns its JSON."""
+        """Create an issue directly (no request recorded); returns its JSON. `updated_at`: epoch seconds (now)."""
         with self._lock:
             r = self._repo(repo)
             issue = self._new_issue(r, title, body, self._seed_labels(r, labels), is_pr=False)
+            if updated_at is not None:
+                issue.created_at = issue.updated_at = updated_at
             if state == "closed":
                 issue.state, issue.closed_at = "closed", issue.created_at
                 issue.state_reason = state_reason or "completed"
@@ -641,13 +653,15 @@ class FakeGitHub:
         headers: Mapping[str, str] | None = None,
         delay: float = 0.0,
         action: FaultAction = "respond",
+        hook: Callable[[], None] | None = None,
     ) -> Fault:
         """Script a fault for requests whose method (or "*") and API path (regex search) match.
 
         respond: answer `status`/`body`/`headers` (default 500) without handling. reset: close the socket
         with a TCP reset before handling. commit_then_drop: handle, then close without answering.
         commit_then_respond: handle, then answer `status` (default 502). delay: sleep `delay`, then handle.
-        `delay` also postpones the other actions. `skip` lets that many matching requests pass first.
+        `delay` also postpones the other actions. `skip` lets that many matching requests pass first. `hook` is
+        called (after the delay, before anything else) in the server's thread: what another client did meanwhile.
         """
         if action not in _ACTIONS:
             raise ValueError(f"unknown fault action {action!r}")
@@ -661,6 +675,7 @@ class FakeGitHub:
             body=body,
             headers=dict(headers) if headers else None,
             delay=delay,
+            hook=hook,
         )
         with self._lock:
             self._faults.append(f)
@@ -825,6 +840,8 @@ class FakeGitHub:
                 outcome = f"fault:{fault.action}"
                 if fault.delay > 0:
                     time.sleep(fault.delay)
+                if fault.hook is not None:
+                    fault.hook()
             if fault is not None and fault.action == "respond":
                 reply = fault._reply(500)
             elif fault is not None and fault.action == "reset":
@@ -1060,9 +1077,15 @@ class FakeGitHub:
         if state not in ("open", "closed", "all"):
             return _validation("Issue", "state", "invalid")
         wanted = [w.strip().lower() for w in query.get("labels", "").split(",") if w.strip()]
+        since = _parse_iso(query["since"]) if "since" in query else None
+        if "since" in query and since is None:
+            return _validation("Issue", "since", "invalid")
         items = []
         for issue in repo.issues.values():
             if state != "all" and issue.state != state:
+                continue
+            # GitHub's `since`: "only issues updated at or after this time", both to the second.
+            if since is not None and int(issue.updated_at) < since:
                 continue
             have = {lab.lower() for lab in issue.labels}
             if any(w not in have for w in wanted):
