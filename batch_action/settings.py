@@ -14,9 +14,9 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from batch_action import limits
@@ -27,6 +27,11 @@ from batch_action.projects.board import ProjectRef, parse_project_url
 from batch_action.sync.issue_types import parse_issue_types
 from batch_action.sync.kinds import parse_kinds
 from batch_action.sync.render import Style
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    ConfigT = TypeVar("ConfigT", bound=DataclassInstance)
 
 __all__ = ["INPUTS", "Input", "Settings", "SettingsError", "load_settings", "parse_args", "raw_inputs"]
 
@@ -194,6 +199,12 @@ def spelling_conflicts(env: Mapping[str, str]) -> tuple[str, ...]:
                     f"{first!r} ({hyphen}) is used"
                 )
     return tuple(found)
+
+
+def derived(config: type[ConfigT], settings: Settings) -> ConfigT:
+    """A phase's frozen config: each of its fields taken, by name, from the settings (one copy of every value,
+    no positional list to keep in step)."""
+    return config(**{f.name: getattr(settings, f.name) for f in fields(config)})
 
 
 def load_settings(env: Mapping[str, str], argv: Sequence[str] | None = ()) -> Settings:

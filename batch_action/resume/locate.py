@@ -27,7 +27,7 @@ from batch_action.artifacts import (
 from batch_action.engine.journal import JournalState
 from batch_action.publish import artifact_name
 from batch_action.resume.state import CheckpointError, StoredState, load_checkpoint_journal, load_state, shown
-from batch_action.settings import Settings
+from batch_action.settings import Settings, derived
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class ResumeConfig:
 
     @classmethod
     def of(cls, s: Settings) -> ResumeConfig:
-        return cls(s.replay, s.run_attempt, s.artifact_name, s.repository, s.workspace, s.api_url, s.token)
+        return derived(cls, s)
 
 
 @dataclass(frozen=True)

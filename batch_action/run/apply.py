@@ -35,7 +35,7 @@ from batch_action.run.lease import make_lease, release_lease, take_lease
 from batch_action.run.prepare import Prepared, read_budget
 from batch_action.run.timing import Phases
 from batch_action.runtime import ReadRetries, Runtime
-from batch_action.settings import Settings
+from batch_action.settings import Settings, derived
 from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.observe import observe
@@ -69,24 +69,7 @@ class ApplyConfig:
 
     @classmethod
     def of(cls, s: Settings) -> ApplyConfig:
-        return cls(
-            s.repository,
-            s.server_url,
-            s.relative_path,
-            s.path,
-            s.workspace,
-            s.output_dir,
-            s.sub_issues,
-            s.max_concurrency,
-            s.max_retries,
-            s.writes_per_minute,
-            s.checkpoint_every,
-            s.stop_on_error,
-            s.deadline_minutes,
-            s.lease_wait_minutes,
-            s.run_id,
-            s.run_attempt,
-        )
+        return derived(cls, s)
 
     def engine_settings(self, now: float) -> EngineSettings:
         return EngineSettings(

@@ -22,7 +22,7 @@ from batch_action.report.plan_view import PlanView, plan_view
 from batch_action.run.prepare import Prepared
 from batch_action.run.timing import Phases
 from batch_action.runtime import Runtime
-from batch_action.settings import Settings
+from batch_action.settings import Settings, derived
 from batch_action.sync.features import Feature, ServerFeatures
 
 EXIT_OK = 0
@@ -46,9 +46,7 @@ class FinishConfig:
 
     @classmethod
     def of(cls, s: Settings) -> FinishConfig:
-        return cls(
-            s.relative_path, s.repository, s.api_url, s.dry_run, s.output_dir, s.max_concurrency, s.writes_per_minute
-        )
+        return derived(cls, s)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from batch_action.report.mermaid import mermaid
 from batch_action.run.timing import Phases
 from batch_action.runtime import ReadRetries, Runtime
 from batch_action.scope import ItemChanges, item_changes
-from batch_action.settings import Settings
+from batch_action.settings import Settings, derived
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.fit import group_children, limit_notices
 from batch_action.sync.kinds import select_kinds
@@ -58,26 +58,7 @@ class PrepareConfig:
 
     @classmethod
     def of(cls, s: Settings) -> PrepareConfig:
-        return cls(
-            s.workspace,
-            s.path,
-            s.relative_path,
-            s.repository,
-            s.server_url,
-            s.scope,
-            s.base_sha,
-            s.labels,
-            s.sub_issues,
-            s.dependencies,
-            s.mentions,
-            s.close_removed,
-            s.output_dir,
-            s.dry_run,
-            s.sha,
-            s.writes_per_minute,
-            s.kinds,
-            s.style,
-        )
+        return derived(cls, s)
 
 
 @dataclass
