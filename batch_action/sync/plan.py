@@ -235,18 +235,7 @@ def make_plan(
         if remote is None:
             own = create_dep(spec.key)
             if board is not None:
-                ops.append(
-                    Operation(
-                        board_id,
-                        Action.PROJECT,
-                        spec.key,
-                        spec.path,
-                        own,
-                        target=board[0],
-                        reason=board[1],
-                        order=position(spec.key, Action.PROJECT),
-                    )
-                )
+                ops.append(_board_op(board_id, spec, board, own, None, position(spec.key, Action.PROJECT)))
             ops.append(
                 Operation(
                     own[0],
@@ -300,18 +289,7 @@ def make_plan(
             continue
         relink_id = f"{Action.RELINK}:{spec.key}"
         if board is not None:
-            ops.append(
-                Operation(
-                    board_id,
-                    Action.PROJECT,
-                    spec.key,
-                    spec.path,
-                    number=remote.number,
-                    target=board[0],
-                    reason=board[1],
-                    order=position(spec.key, Action.PROJECT),
-                )
-            )
+            ops.append(_board_op(board_id, spec, board, (), remote.number, position(spec.key, Action.PROJECT)))
         if update:
             ops.append(
                 Operation(
@@ -437,3 +415,11 @@ def _links_look_wrong(
         if parent_moved_counts and parent is not None and parent.number != remote.parent_number:
             return True
     return Feature.DEPENDENCIES not in missing and remote.blocked_by_total < len(spec.blockers)
+
+
+def _board_op(
+    op_id: str, spec: IssueSpec, board: tuple[str, str], deps: tuple[str, ...], number: int | None, order: int
+) -> Operation:
+    """An item's `project` operation (`board`: what, why): after its create (`deps`), or on its issue (`number`)."""
+    what, why = board
+    return Operation(op_id, Action.PROJECT, spec.key, spec.path, deps, number, what, why, order)
