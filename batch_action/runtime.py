@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from batch_action.actions_io import ActionsIO
 from batch_action.artifacts import ArtifactClient
@@ -26,6 +27,9 @@ from batch_action.projects.client import GraphQL
 from batch_action.publish import Publisher
 from batch_action.report.requests import RequestLog
 from batch_action.sync.tracker import IssueTracker, Response, ResponseListener
+
+if TYPE_CHECKING:
+    from batch_action.sync.observe import Listing
 
 T = TypeVar("T")
 Discover = Callable[[Path, str | None, str], ChangeSet]
@@ -48,6 +52,38 @@ class Responses:
             listener(response)
 
 
+class Prefetch(Generic[T]):
+    """A read started before the run asks for it, in a thread of its own: `cli.main` starts the first listing as
+    soon as the tracker exists, and it is on the wire while the rest of the program is imported and the tree
+    parsed. `take()` gives its result (or raises its error) once; after that, and when nothing was started, None:
+    every later read is made afresh."""
+
+    def __init__(self) -> None:
+        self._future: Future[T] | None = None
+
+    def start(self, read: Callable[[], T], name: str) -> None:
+        future: Future[T] = Future()
+
+        def work() -> None:
+            try:
+                future.set_result(read())
+            except BaseException as exc:  # handed to whoever takes it, in the run's thread
+                future.set_exception(exc)
+
+        self._future = future
+        threading.Thread(target=work, name=name, daemon=True).start()
+
+    def take(self) -> T | None:
+        future, self._future = self._future, None
+        return future.result() if future is not None else None
+
+    def settle(self) -> None:
+        """Wait for a read no one took (the run ended before it needed it): no request outlives the run."""
+        future, self._future = self._future, None
+        if future is not None:
+            future.exception()
+
+
 @dataclass(frozen=True)
 class Runtime:
     io: ActionsIO
@@ -67,6 +103,8 @@ class Runtime:
     # The `project`'s GraphQL (`project-token`'s client, else the tracker's); None without a project or a token.
     project_graphql: GraphQL | None = None
     hooks: Hooks = NO_HOOKS  # the library's transform and progress callback (`batch_action.sync`)
+    # The first listing of the synced issues, started by `cli.main` before the tree is read (observe.Listing).
+    first_listing: Prefetch[Listing] = field(default_factory=Prefetch)
 
     def timebase(self) -> tuple[Clock, Sleep]:
         """A wall clock and a sleep for one consumer (the lease, the reads before the engine). A scaled test

@@ -38,7 +38,7 @@ from batch_action.runtime import ReadRetries, Runtime
 from batch_action.settings import Settings, derived
 from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.features import Feature, ServerFeatures
-from batch_action.sync.observe import observe
+from batch_action.sync.observe import list_synced, observe
 from batch_action.sync.plan import Operation, Plan
 from batch_action.sync.render import SYNC_LABEL, IssueSpec, source_url
 from batch_action.sync.tracker import IssueTracker, RemoteIssue
@@ -275,7 +275,7 @@ def replay_checkpoint(
     own_state = config.output_dir / STATE_FILE
     if (checkpoint.folder / STATE_FILE).resolve() != own_state.resolve():
         shutil.copyfile(checkpoint.folder / STATE_FILE, own_state)
-    observation = observe(tracker, stored.specs, _stub_documents(stored), config.repository)
+    observation = observe(tracker, list_synced(tracker), stored.specs, _stub_documents(stored), config.repository)
     todo = plan_replay(stored, checkpoint.journal, observation.observed)
     io.log_lines(f"replay: {why}; dropped, the plan after the replay decides" for why in todo.unconfirmed[:MAX_LISTED])
     if len(todo.unconfirmed) > MAX_LISTED:

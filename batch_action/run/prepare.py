@@ -27,7 +27,7 @@ from batch_action.settings import Settings, derived
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.fit import group_children, limit_notices
 from batch_action.sync.kinds import select_kinds
-from batch_action.sync.observe import Observation, observe, probe_features
+from batch_action.sync.observe import Observation, list_synced, observe, probe_features
 from batch_action.sync.plan import Action, Observed, Plan, Scope, make_plan
 from batch_action.sync.render import IssueSpec, Style, build_specs, source_url, with_children_listed
 from batch_action.sync.tracker import IssueTracker
@@ -130,7 +130,11 @@ def prepare(
         specs = transformed(specs, runtime.hooks.transform)
     with phases.timed("observe"):
         if tracker is not None:
-            read = functools.partial(observe, tracker, specs, graph.documents, config.repository, scope.renames)
+            # The run's first listing was started by cli.main before the tree was read; a re-plan lists afresh.
+            listing = runtime.first_listing.take() or reads(functools.partial(list_synced, tracker))
+            read = functools.partial(
+                observe, tracker, listing, specs, graph.documents, config.repository, scope.renames
+            )
             observation = reads(read)
             del read  # it holds the documents, let go below
             io.log(f"observe: {observation.listed} synced issues listed, {len(observation.adopted)} adopted")
