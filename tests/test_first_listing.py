@@ -1,0 +1,94 @@
+"""The run's first listing is sent as soon as the tracker exists (`cli.main`, `runtime.Prefetch`): it is on the
+wire while the run's modules load and the tree is parsed, and the run uses it once; a re-plan lists afresh."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from batch_action import Draft, Item, sync
+from batch_action.runtime import Prefetch
+from tests.fake_github import FakeGitHub
+from tests.sync_harness import TOKEN, Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+ISSUES = r"^/repos/octo/repo/issues$"
+
+
+def test_a_prefetched_read_is_taken_once_and_its_error_is_raised_where_it_is_taken() -> None:
+    nothing: Prefetch[int] = Prefetch()
+    assert nothing.take() is None, "nothing started: the caller reads for itself"
+    nothing.settle()
+
+    once: Prefetch[int] = Prefetch()
+    once.start(lambda: 7, "test-read")
+    assert once.take() == 7
+    assert once.take() is None, "a second take reads afresh"
+
+    failing: Prefetch[int] = Prefetch()
+
+    def broken() -> int:
+        raise LookupError("the server said no")
+
+    failing.start(broken, "test-read")
+    with pytest.raises(LookupError, match="the server said no"):
+        failing.take()
+
+
+def test_settle_waits_for_a_read_no_one_took_and_swallows_its_error() -> None:
+    release = threading.Event()
+    finished = threading.Event()
+
+    def slow() -> int:
+        release.wait(5)
+        finished.set()
+        raise RuntimeError("ignored: the run ended before it needed the read")
+
+    untaken: Prefetch[int] = Prefetch()
+    untaken.start(slow, "test-read")
+    threading.Timer(0.05, release.set).start()
+    untaken.settle()
+    assert finished.is_set(), "no request outlives the run"
+    assert untaken.take() is None
+
+
+def test_the_entry_point_imports_neither_the_task_graph_nor_the_run_before_the_listing_leaves() -> None:
+    """What `entrypoint.py` loads before `main` sends the first listing: the settings, the effects, PyGithub's
+    adapter; not networkx, the planner or the reports (they load while the listing is on the wire)."""
+    probe = (
+        "import sys, batch_action.cli, batch_action.sync.github_tracker, batch_action.sync.observe; "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'networkx' "
+        "or m in ('batch_action.run', 'batch_action.graph', 'batch_action.sync.plan_view', "
+        "'batch_action.report.markdown'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "", f"imported before the first request: {done.stdout}"
+
+
+def test_the_listing_is_on_the_wire_before_the_tree_is_parsed_and_a_run_lists_once(tmp_path: Path) -> None:
+    """The transform hook runs after the parse; it waits until the listing has reached the server. Were the
+    listing sent after the parse (as before), the hook would time out and the run would fail the check."""
+    ws = Workspace(tmp_path / "ws")
+    arrived = threading.Event()
+    order: list[str] = []
+
+    def parsed(item: Item, draft: Draft) -> Draft:
+        if not order:
+            order.append("listing first" if arrived.wait(10) else "parse first")
+        return replace(draft)
+
+    with FakeGitHub(token=TOKEN) as gh:
+        common = {"api_url": gh.base_url, "scope": "all", "writes_per_minute": 0, "request_timeout": 5}
+        first = sync(ws.path, "octo/repo", token=TOKEN, output_dir=str(tmp_path / "1"), **common)
+        assert first.ok and first.counts["created"] == 44, first.log
+        gh.fault("GET", ISSUES, action="delay", hook=arrived.set, times=1)
+        before = gh.count("GET", ISSUES)
+        again = sync(ws.path, "octo/repo", token=TOKEN, output_dir=str(tmp_path / "2"), transform=parsed, **common)
+        assert again.ok and again.counts["unchanged"] == 44, again.log
+        assert order == ["listing first"]
+        assert gh.count("GET", ISSUES) - before == 1, "one listing: nothing changed, so no lease and no re-read"
