@@ -31,6 +31,8 @@ LEASE_RENEW_SECONDS = 60.0
 # Under the lease the real run reads one page of the issues changed since its listing (run/apply.py); only when
 # another run wrote meanwhile does it read and plan everything again, and then this forecast is stale anyway.
 LEASE_LOOK = 1
+# With the look, a plan that makes labels lists the repository's labels (run/apply.py), before the budget's split.
+LABEL_LISTING = 1
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def split(plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, *, seconds
     blockers come before it, so each kept link has its issues). `seconds`: the run's forecast duration."""
     usable = max(0, budget.remaining - budget.reserve - after_apply_requests(seconds))
     labels = [op for op in plan.operations if op.action is Action.LABELS]
-    cost = (1 if labels else 0) + len(labels)  # the listing of labels, and a create for each missing one
+    cost = len(labels)  # a create for each missing label (the run lists them before this split: LABEL_LISTING)
     by_item: dict[str, list[Operation]] = {}
     for op in sorted((op for op in plan.operations if op.action is not Action.LABELS), key=lambda op: op.order):
         by_item.setdefault(op.key, []).append(op)
@@ -242,14 +244,15 @@ def forecast(
         # The real run lists, takes the lease, then looks for changes before its writes (README "One sync").
         requests.add("changes since the listing, under the lease", LEASE_LOOK)
         requests.add("lease take and release", LEASE_TAKE + LEASE_RELEASE)
-    if any(op.action is Action.LABELS for op in plan.operations):
-        requests.add("label listing")
+    labels_listed = any(op.action is Action.LABELS for op in plan.operations)
+    if labels_listed:
+        requests.add("label listing", LABEL_LISTING)
     requests.merge(operations_requests(plan, specs))
     seconds = paced_seconds(requests.content_total, writes_per_minute)
     if writes:
         requests.add("lease renewals", int(seconds // LEASE_RENEW_SECONDS))
-    # What the real run will have left at its first write: this budget less its listing, lease and look.
-    spent_before = (reads + LEASE_TAKE + LEASE_LOOK) if writes else reads
+    # What the real run will have left at its first write: this budget less its listing, lease, look and labels.
+    spent_before = (reads + LEASE_TAKE + LEASE_LOOK + (LABEL_LISTING if labels_listed else 0)) if writes else reads
     at_apply = Budget(budget.limit, max(0, budget.remaining - spent_before), budget.reset_at, budget.measured)
     first = run_split(plan, specs, at_apply, writes_per_minute=writes_per_minute)
     return Forecast(requests, writes_per_minute, budget, first, _runs(plan, specs, first, budget, reads, seconds))

@@ -77,6 +77,11 @@ class Prefetch(Generic[T]):
         future, self._future = self._future, None
         return future.result() if future is not None else None
 
+    def wait(self) -> None:
+        """Wait until the read has ended, without taking its result."""
+        if self._future is not None:
+            self._future.exception()
+
     def settle(self) -> None:
         """Wait for a read no one took (the run ended before it needed it): no request outlives the run."""
         future, self._future = self._future, None
@@ -113,6 +118,13 @@ class Runtime:
             skipping = SkippingClock(self.sleep, self.wall_clock)
             return skipping.time, skipping.sleep
         return self.wall_clock, self.wait
+
+    def background(self, read: Callable[[], T], name: str) -> Prefetch[T]:
+        """Start `read` now in a thread of its own; its caller takes the result when it needs it (the reads that
+        can be on the wire while the run does something else)."""
+        prefetch: Prefetch[T] = Prefetch()
+        prefetch.start(read, name)
+        return prefetch
 
     def wait(self, seconds: float) -> None:
         self.stop.wait(seconds)

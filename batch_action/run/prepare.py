@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from batch_action.sync.kinds import select_kinds
 from batch_action.sync.observe import Observation, list_synced, observe, probe_features
 from batch_action.sync.plan import Action, Observed, Plan, Scope, make_plan
 from batch_action.sync.render import IssueSpec, Style, build_specs, source_url, with_children_listed
-from batch_action.sync.tracker import IssueTracker
+from batch_action.sync.tracker import IssueTracker, RateLimit
 
 
 @dataclass(frozen=True)
@@ -231,11 +232,16 @@ def annotate_problems(io: ActionsIO, problems: list[Problem]) -> None:
         io.annotate(Annotation(level, message, problem.path, problem.line))
 
 
-def read_budget(tracker: IssueTracker | None, reads: ReadRetries) -> Budget | None:
-    """The primary budget left, from `GET /rate_limit` (free); None where GitHub has no limits (GHES)."""
+def read_budget(
+    tracker: IssueTracker | None, reads: ReadRetries, seen: Callable[[], RateLimit | None] | None = None
+) -> Budget | None:
+    """The primary budget left: as the latest reply's headers report it (`seen`), else from `GET /rate_limit`
+    (free); None where GitHub has no limits (GHES)."""
     if tracker is None:
         return ASSUMED_BUDGET
-    found = reads(tracker.rate_limit)
+    found = seen() if seen is not None else None
+    if found is None:
+        found = reads(tracker.rate_limit)
     return Budget(found.limit, found.remaining, found.reset_at) if found is not None else None
 
 

@@ -1,5 +1,7 @@
-"""The run's first listing is sent as soon as the tracker exists (`cli.main`, `runtime.Prefetch`): it is on the
-wire while the run's modules load and the tree is parsed, and the run uses it once; a re-plan lists afresh."""
+"""Reads sent ahead of need (`runtime.Prefetch`): the run's first listing leaves as soon as the tracker exists
+(`cli.main`), on the wire while the run's modules load and the tree is parsed; a re-plan lists afresh. Under the
+lease, the repository's labels are listed while the run looks for changes since its listing and saves its state,
+and the budget is read from the replies' headers instead of `GET /rate_limit`."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 from batch_action import Draft, Item, sync
 from batch_action.runtime import Prefetch
 from tests.fake_github import FakeGitHub
-from tests.sync_harness import TOKEN, Workspace
+from tests.sync_harness import TOKEN, Workspace, run_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUES = r"^/repos/octo/repo/issues$"
@@ -92,3 +94,20 @@ def test_the_listing_is_on_the_wire_before_the_tree_is_parsed_and_a_run_lists_on
         assert again.ok and again.counts["unchanged"] == 44, again.log
         assert order == ["listing first"]
         assert gh.count("GET", ISSUES) - before == 1, "one listing: nothing changed, so no lease and no re-read"
+
+
+def test_under_the_lease_the_labels_are_listed_during_the_look_and_the_budget_costs_no_request(
+    tmp_path: Path,
+) -> None:
+    ws = Workspace(tmp_path / "ws")
+    with FakeGitHub(token=TOKEN) as gh:
+        gh.fault("GET", ISSUES, action="delay", delay=0.3, skip=1, times=1)  # the look under the lease
+        gh.fault("GET", r"/labels$", action="delay", delay=0.3, times=1)
+        result = run_sync(gh, ws.path, tmp_path / "run", scope="all", writes_per_minute="0")
+        assert result.code == 0, result.log
+        look = next(r for r in gh.requests if r.path.endswith("/issues") and "since" in r.query)
+        [labels] = [r for r in gh.requests if r.method == "GET" and r.path.endswith("/labels")]
+        assert max(look.start, labels.start) < min(look.end, labels.end), "both were on the wire at once"
+        assert gh.count("GET", r"^/rate_limit$") == 0, "the budget came from the replies' headers"
+        first_write = min(r.start for r in gh.requests if r.method == "POST" and r.path.endswith("/issues"))
+        assert labels.end < first_write
