@@ -1,7 +1,8 @@
 """Reads sent ahead of need (`runtime.Prefetch`): the run's first listing leaves as soon as the tracker exists
 (`cli.main`), on the wire while the run's modules load and the tree is parsed; a re-plan lists afresh. Under the
 lease, the repository's labels are listed while the run looks for changes since its listing and saves its state,
-and the budget is read from the replies' headers instead of `GET /rate_limit`."""
+and the budget is read from the replies' headers instead of `GET /rate_limit`. Also what the entry point loads
+before its first request, and what it keeps out."""
 
 from __future__ import annotations
 
@@ -111,3 +112,18 @@ def test_under_the_lease_the_labels_are_listed_during_the_look_and_the_budget_co
         assert gh.count("GET", r"^/rate_limit$") == 0, "the budget came from the replies' headers"
         first_write = min(r.start for r in gh.requests if r.method == "POST" and r.path.endswith("/issues"))
         assert labels.end < first_write
+
+
+def test_the_entry_point_keeps_the_unused_crypto_backend_out_and_the_library_does_not() -> None:
+    """A token needs no JWT signing: the action's process runs PyJWT without `cryptography` (~9 MB resident);
+    importing the library leaves a user's process as it was."""
+    probe = (
+        "import runpy, sys; runpy.run_path('entrypoint.py', run_name='probe'); "
+        "import batch_action.sync.github_tracker, jwt.algorithms; "
+        "print(jwt.algorithms.has_crypto, sys.modules['cryptography'])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "None"]
+    library = "import batch_action, batch_action.sync.github_tracker, jwt.algorithms; print(jwt.algorithms.has_crypto)"
+    done = subprocess.run([sys.executable, "-c", library], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True"]
