@@ -187,8 +187,8 @@ def main(
             settings, io, environment, stop, sleep=sleep, tracker_factory=tracker_factory, hooks=hooks
         )
         if runtime.tracker is not None:  # on the wire while the run's modules load and the tree is parsed
-            read = partial(list_synced, runtime.tracker)
-            runtime.first_listing.start(partial(runtime.reads(settings.max_retries), read), "first-listing")
+            listing = partial(list_synced, runtime.tracker)
+            runtime.read_ahead(runtime.first_listing, listing, "first-listing", settings.max_retries)
         try:
             from batch_action.run import run  # the task graph, the planner and the reports: after the request
 

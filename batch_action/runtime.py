@@ -8,6 +8,7 @@ swapping only the effects `main` lets them (a scaled sleep, a tracker factory).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -60,6 +61,7 @@ class Prefetch(Generic[T]):
 
     def __init__(self) -> None:
         self._future: Future[T] | None = None
+        self.unwanted = threading.Event()  # set by `settle`: a read that retries can stop waiting (`Runtime.reads`)
 
     def start(self, read: Callable[[], T], name: str) -> None:
         future: Future[T] = Future()
@@ -83,9 +85,11 @@ class Prefetch(Generic[T]):
             self._future.exception()
 
     def settle(self) -> None:
-        """Wait for a read no one took (the run ended before it needed it): no request outlives the run."""
+        """Wait for a read no one took (the run ended before it needed it): no request outlives the run. A read
+        built with `Runtime.reads(until=unwanted)` stops retrying at once."""
         future, self._future = self._future, None
         if future is not None:
+            self.unwanted.set()
             future.exception()
 
 
@@ -126,16 +130,36 @@ class Runtime:
         prefetch.start(read, name)
         return prefetch
 
+    def read_ahead(self, into: Prefetch[T], read: Callable[[], T], name: str, max_retries: int) -> Prefetch[T]:
+        """Start `read` in `into`'s thread under the reads' retries, which end once it is no longer wanted."""
+        into.start(functools.partial(self.reads(max_retries, until=into.unwanted), read), name)
+        return into
+
     def wait(self, seconds: float) -> None:
         self.stop.wait(seconds)
 
-    def retrier(self, settings: RetrySettings) -> Retrier:
-        """The retry factory: the one policy (engine/policy.py) the engine's jobs and the reads before it share."""
+    def _wait_or(self, until: threading.Event) -> Sleep:
+        """A real wait that ends early at a stop or at `until` (looked at every 50 ms, `until` at once)."""
+
+        def wait(seconds: float) -> None:
+            end = self.clock() + seconds
+            while not self.stop.is_set() and not until.is_set() and (left := end - self.clock()) > 0:
+                until.wait(min(left, 0.05))
+
+        return wait
+
+    def retrier(self, settings: RetrySettings, *, until: threading.Event | None = None) -> Retrier:
+        """The retry factory: the one policy (engine/policy.py) the engine's jobs and the reads before it share.
+        `until`: its waits end early there too (a read ahead no longer wanted)."""
         clock, sleep = self.timebase()
+        if until is not None and self.sleep is None:
+            sleep = self._wait_or(until)
         return standard_retrier(settings, classifier=self.classifier, clock=clock, sleep=sleep)
 
-    def reads(self, max_retries: int) -> ReadRetries:
-        return ReadRetries(self.retrier(RetrySettings(max_retries=max_retries)), self.stop)
+    def reads(self, max_retries: int, *, until: threading.Event | None = None) -> ReadRetries:
+        """The reads' retries; they end at a stop, and at `until` (a read ahead no longer wanted)."""
+        stops = (self.stop,) if until is None else (self.stop, until)
+        return ReadRetries(self.retrier(RetrySettings(max_retries=max_retries), until=until), *stops)
 
     def engine(
         self, settings: EngineSettings, journal: Journal, on_checkpoint: Callable[[Mapping[str, Any]], None]
@@ -164,9 +188,12 @@ class ReadRetries:
     which ends with one clear error instead of a traceback.
     """
 
-    def __init__(self, retrier: Retrier, stop: threading.Event) -> None:
+    def __init__(self, retrier: Retrier, *stops: threading.Event) -> None:
         self.retrier = retrier
-        self._stop = stop
+        self._stops = stops  # the run's stop (a signal), and a read ahead's end (`Prefetch.settle`)
 
     def __call__(self, read: Callable[[], T], *, writes: bool = False) -> T:
-        return self.retrier.call(lambda _attempt: read(), writes=writes, halted=self._stop.is_set)
+        return self.retrier.call(lambda _attempt: read(), writes=writes, halted=self._halted)
+
+    def _halted(self) -> bool:
+        return any(stop.is_set() for stop in self._stops)

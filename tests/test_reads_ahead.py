@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -127,3 +128,16 @@ def test_the_entry_point_keeps_the_unused_crypto_backend_out_and_the_library_doe
     library = "import batch_action, batch_action.sync.github_tracker, jwt.algorithms; print(jwt.algorithms.has_crypto)"
     done = subprocess.run([sys.executable, "-c", library], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True"]
+
+
+def test_a_run_that_ends_before_it_needs_the_listing_does_not_wait_out_the_listings_retries(tmp_path: Path) -> None:
+    """The issue types are checked (and refused) before the listing is needed, while the listing waits out a
+    30 s `retry-after`: the run ends at once, exit 2, and the read ahead stops retrying."""
+    ws = Workspace(tmp_path / "ws")
+    with FakeGitHub(token=TOKEN) as gh:
+        gh.secondary_limit(30, method="GET", path_regex=ISSUES, times=None)
+        started = time.monotonic()
+        result = run_sync(gh, ws.path, tmp_path / "run", issue_types="prd=Initiative")
+        assert result.code == 2, result.log
+        assert time.monotonic() - started < 10, "the run waited for a read it no longer needed"
+        assert gh.count("GET", ISSUES) == 1, "no retry after the run ended"

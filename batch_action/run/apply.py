@@ -136,7 +136,7 @@ def apply(
                 )
                 if not_held is None:
                     if makes_labels(prepared.plan):  # listed while the run looks again: the label jobs need it
-                        labels = runtime.background(functools.partial(reads, tracker.list_labels), "labels")
+                        labels = runtime.read_ahead(Prefetch(), tracker.list_labels, "labels", config.max_retries)
                     with io.group("Plan (lease held)"):
                         stands = False
                         if checkpoint is None:
