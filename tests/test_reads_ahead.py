@@ -115,19 +115,21 @@ def test_under_the_lease_the_labels_are_listed_during_the_look_and_the_budget_co
         assert labels.end < first_write
 
 
-def test_the_entry_point_keeps_the_unused_crypto_backend_out_and_the_library_does_not() -> None:
-    """A token needs no JWT signing: the action's process runs PyJWT without `cryptography` (~9 MB resident);
+def test_the_entry_point_keeps_two_unused_libraries_out_and_the_library_does_not() -> None:
+    """A token needs no JWT signing, and the API's JSON no charset guessing: the action's process runs PyJWT
+    without `cryptography` and requests without `charset_normalizer` (~11 MB resident), with no warning;
     importing the library leaves a user's process as it was."""
-    probe = (
-        "import runpy, sys; runpy.run_path('entrypoint.py', run_name='probe'); "
-        "import batch_action.sync.github_tracker, jwt.algorithms; "
-        "print(jwt.algorithms.has_crypto, sys.modules['cryptography'])"
+    look = (
+        "import batch_action.sync.github_tracker, jwt.algorithms, requests.compat; "
+        "print(jwt.algorithms.has_crypto, requests.compat.chardet is not None)"
     )
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["False", "None"]
-    library = "import batch_action, batch_action.sync.github_tracker, jwt.algorithms; print(jwt.algorithms.has_crypto)"
-    done = subprocess.run([sys.executable, "-c", library], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True"]
+    probe = f"import runpy; runpy.run_path('entrypoint.py', run_name='probe'); {look}"
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "False"] and done.stderr == ""
+    done = subprocess.run([sys.executable, "-c", look], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True"]
 
 
 def test_a_run_that_ends_before_it_needs_the_listing_does_not_wait_out_the_listings_retries(tmp_path: Path) -> None:
