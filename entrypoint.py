@@ -2,11 +2,14 @@
 
 import gc
 
-from batch_action.cli import main
+# The ~950 modules imported here live as long as the process: no collection while they load (a hundred of them
+# walked what was loaded so far, and found nothing to free), and their objects out of the collector's sight, so
+# each collection of the run walks only the run's own objects.
+gc.disable()
+from batch_action.cli import main  # noqa: E402
 
-# The ~950 imported modules' objects live as long as the process: out of the collector's sight, each collection
-# of the run walks only the run's own objects.
 gc.freeze()
+gc.enable()
 
 if __name__ == "__main__":
     raise SystemExit(main())
