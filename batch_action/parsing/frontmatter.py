@@ -223,11 +223,13 @@ def _simple_values(header: list[str]) -> tuple[dict[str, Value], dict[str, int],
 _BLANK = ("", "")  # a line of spaces only: no key, no value
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _simple_line(line: str) -> tuple[str, str | tuple[str, ...]] | None:
     """One simple line's key and value (a flow list as a tuple), `_BLANK` for a blank line, None for a line that
     needs YAML. Cached: most lines of a tree repeat in file after file (`status: open`, `depends_on: []`, the
-    `github:` placeholder), and reading a line again cost half of the front matter's time."""
+    `github:` placeholder), and reading a line again cost half of the front matter's time. A few hundred lines
+    are enough (a line that repeats comes back within a few files: 46,000 hits in 78,700 lines of a 10,000-item
+    tree, 48,000 with 4,096) and hold ~60 KB, not the 1 MB of 4,096."""
     match = _SIMPLE_LINE_RE.fullmatch(line)
     if match is None:
         return None if line.strip(" ") else _BLANK
