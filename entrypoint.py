@@ -15,11 +15,19 @@ for unused in ("cryptography", "charset_normalizer", "chardet"):
     sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
 warnings.filterwarnings("ignore", message="Unable to find acceptable character detection dependency")
 
+# The ~950 modules imported here live as long as the process: no collection while they load (a hundred of them
+# walked what was loaded so far, and found nothing to free), and their objects out of the collector's sight, so
+# each collection of the run walks only the run's own objects.
+gc.disable()
 from batch_action.cli import main  # noqa: E402  (after the lines above, which must precede PyGithub's import)
 
-# The ~950 imported modules' objects live as long as the process: out of the collector's sight, each collection
-# of the run walks only the run's own objects.
 gc.freeze()
+gc.enable()
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    # The run is over (files written, outputs set, threads joined): what is left dies with the process. Frozen,
+    # it is not walked once more by the collection the interpreter makes on its way out (60,000 objects, ~40 ms
+    # after a 10,000-item run).
+    gc.freeze()
+    raise SystemExit(code)
