@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from batch_action.cli import main
+from batch_action.exits import EXIT_SETTINGS
 from batch_action.hooks import Hooks, Progress, Transform
 from batch_action.inputs import BY_NAME
-from batch_action.run import EXIT_SETTINGS
 from batch_action.settings import SettingsError, load_settings
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -20,15 +21,15 @@ from typing import TextIO
 from batch_action.actions_io import ActionsIO
 from batch_action.artifacts import ArtifactClient
 from batch_action.discovery import ChangeSet, discover_changes
+from batch_action.exits import EXIT_INCOMPLETE, EXIT_SETTINGS, report_invalid_settings
 from batch_action.hooks import NO_HOOKS, Hooks
 from batch_action.projects.client import GraphQL
 from batch_action.publish import Publisher
 from batch_action.report.requests import RequestLog
-from batch_action.run import EXIT_INCOMPLETE, EXIT_SETTINGS, run
-from batch_action.run.finish import report_invalid_settings
 from batch_action.runtime import Responses, Runtime, Sleep
 from batch_action.settings import Settings, SettingsError, load_settings
 from batch_action.sync.github_failures import classify_github
+from batch_action.sync.observe import list_synced
 from batch_action.sync.tracker import IssueTracker, ResponseListener
 
 TrackerFactory = Callable[[Settings, ResponseListener | None], IssueTracker]
@@ -185,7 +186,15 @@ def main(
         runtime = build_runtime(
             settings, io, environment, stop, sleep=sleep, tracker_factory=tracker_factory, hooks=hooks
         )
-        return run(settings, runtime)
+        if runtime.tracker is not None:  # on the wire while the run's modules load and the tree is parsed
+            listing = partial(list_synced, runtime.tracker)
+            runtime.read_ahead(runtime.first_listing, listing, "first-listing", settings.max_retries)
+        try:
+            from batch_action.run import run  # the task graph, the planner and the reports: after the request
+
+            return run(settings, runtime)
+        finally:
+            runtime.first_listing.settle()
     except DryRunCancelled as exc:
         io.log(str(exc))
         io.set_output("resumable", "false")

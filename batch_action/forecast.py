@@ -31,6 +31,8 @@ LEASE_RENEW_SECONDS = 60.0
 # Under the lease the real run reads one page of the issues changed since its listing (run/apply.py); only when
 # another run wrote meanwhile does it read and plan everything again, and then this forecast is stale anyway.
 LEASE_LOOK = 1
+# With the look, a plan that makes labels lists the repository's labels (run/apply.py), before the budget's split.
+LABEL_LISTING = 1
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class Split:
     deferred_items: list[str]  # item keys left for later runs
     usable: int  # requests the budget pays for once the reserve and the lease's end are kept back
     planned: int  # the requests of the operations kept
+    deferred_requests: int = 0  # the (core) requests of the deferred items' operations
 
     @property
     def whole(self) -> bool:
@@ -159,13 +162,14 @@ def split(plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, *, seconds
     blockers come before it, so each kept link has its issues). `seconds`: the run's forecast duration."""
     usable = max(0, budget.remaining - budget.reserve - after_apply_requests(seconds))
     labels = [op for op in plan.operations if op.action is Action.LABELS]
-    cost = (1 if labels else 0) + len(labels)  # the listing of labels, and a create for each missing one
+    cost = len(labels)  # a create for each missing label (the run lists them before this split: LABEL_LISTING)
     by_item: dict[str, list[Operation]] = {}
     for op in sorted((op for op in plan.operations if op.action is not Action.LABELS), key=lambda op: op.order):
         by_item.setdefault(op.key, []).append(op)
     kept: list[Operation] = list(labels)
     first: list[str] = []
     deferred: list[str] = []
+    left = 0
     for key, ops in by_item.items():
         needed = sum(core_requests(op, specs.get(key)) for op in ops)
         if not deferred and cost + needed <= usable:
@@ -174,11 +178,12 @@ def split(plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, *, seconds
             first.append(key)
         else:
             deferred.append(key)
+            left += needed
     if not first:  # nothing fits: the labels alone are not worth a run
         kept, cost = [], 0
     order = {op.id: index for index, op in enumerate(plan.operations)}
     kept.sort(key=lambda op: order[op.id])
-    return Split(kept, first, deferred, usable, cost)
+    return Split(kept, first, deferred, usable, cost, left)
 
 
 @dataclass(frozen=True)
@@ -221,8 +226,14 @@ def operations_requests(plan: Plan, specs: Mapping[str, IssueSpec]) -> Requests:
 
 def run_split(plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, *, writes_per_minute: int) -> Split:
     """The real run's split, with the budget `GET /rate_limit` gives just before its first write."""
-    seconds = paced_seconds(operations_requests(plan, specs).content_total, writes_per_minute)
-    return split(plan, specs, budget, seconds=seconds)
+    return _split_paced(plan, specs, budget, operations_requests(plan, specs), writes_per_minute)
+
+
+def _split_paced(
+    plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, operations: Requests, writes_per_minute: int
+) -> Split:
+    """`run_split` with the plan's `operations_requests` already counted."""
+    return split(plan, specs, budget, seconds=paced_seconds(operations.content_total, writes_per_minute))
 
 
 def forecast(
@@ -242,23 +253,25 @@ def forecast(
         # The real run lists, takes the lease, then looks for changes before its writes (README "One sync").
         requests.add("changes since the listing, under the lease", LEASE_LOOK)
         requests.add("lease take and release", LEASE_TAKE + LEASE_RELEASE)
-    if any(op.action is Action.LABELS for op in plan.operations):
-        requests.add("label listing")
-    requests.merge(operations_requests(plan, specs))
+    labels_listed = any(op.action is Action.LABELS for op in plan.operations)
+    if labels_listed:
+        requests.add("label listing", LABEL_LISTING)
+    operations = operations_requests(plan, specs)  # counted once: the split below paces the same requests
+    requests.merge(operations)
     seconds = paced_seconds(requests.content_total, writes_per_minute)
     if writes:
         requests.add("lease renewals", int(seconds // LEASE_RENEW_SECONDS))
-    # What the real run will have left at its first write: this budget less its listing, lease and look.
-    spent_before = (reads + LEASE_TAKE + LEASE_LOOK) if writes else reads
+    # What the real run will have left at its first write: this budget less its listing, lease, look and labels.
+    spent_before = (reads + LEASE_TAKE + LEASE_LOOK + (LABEL_LISTING if labels_listed else 0)) if writes else reads
     at_apply = Budget(budget.limit, max(0, budget.remaining - spent_before), budget.reset_at, budget.measured)
-    first = run_split(plan, specs, at_apply, writes_per_minute=writes_per_minute)
-    return Forecast(requests, writes_per_minute, budget, first, _runs(plan, specs, first, budget, reads, seconds))
+    first = _split_paced(plan, specs, at_apply, operations, writes_per_minute)
+    return Forecast(requests, writes_per_minute, budget, first, _runs(first, budget, spent_before, seconds))
 
 
-def _runs(plan: Plan, specs: Mapping[str, IssueSpec], first: Split, budget: Budget, reads: int, seconds: float) -> int:
+def _runs(first: Split, budget: Budget, spent_before: int, seconds: float) -> int:
+    """Runs needed: this one, then one per full budget, each spending `spent_before` before its split."""
     if first.whole:
         return 1
-    deferred = set(first.deferred_items)  # once: a set per operation made this quadratic (12 s at 10,000 items)
-    left = sum(core_requests(op, specs.get(op.key)) for op in plan.operations if op.key in deferred)
-    per_run = budget.limit - budget.reserve - (reads + LEASE_TAKE + LEASE_LOOK) - after_apply_requests(seconds)
+    left = first.deferred_requests  # summed by the split, item by item, as it deferred them
+    per_run = budget.limit - budget.reserve - spent_before - after_apply_requests(seconds)
     return 1 + (math.ceil(left / per_run) if per_run > 0 else 1)

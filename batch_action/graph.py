@@ -35,6 +35,9 @@ class TaskGraph:
     # child -> parent. An edge's kind is told by this map rather than an attribute: networkx gives every edge
     # its own attribute dict, ~3 MB for the 19,000 edges of a 10,000-item tree.
     parents: dict[str, str] = field(default_factory=dict)
+    # The waves, once asked for: the graph file and the work order both need them, and the graph is complete by
+    # then (`build_graph` returns it so; nothing adds or drops an edge afterwards).
+    _waves: list[list[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def parent(self, key: str) -> str | None:
         return self.parents.get(key)
@@ -52,7 +55,9 @@ class TaskGraph:
 
     def waves(self) -> list[list[str]]:
         """Items in scheduling order: each wave needs only items of earlier waves (parents and blockers)."""
-        return [sorted(generation) for generation in nx.topological_generations(self.graph)]
+        if self._waves is None:
+            self._waves = [sorted(generation) for generation in nx.topological_generations(self.graph)]
+        return self._waves
 
     def order(self) -> dict[str, int]:
         """Every item's position in the work order, most useful first (`priority.work_order`): the engine's ready

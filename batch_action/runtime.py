@@ -8,11 +8,13 @@ swapping only the effects `main` lets them (a scaled sleep, a tracker factory).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from batch_action.actions_io import ActionsIO
 from batch_action.artifacts import ArtifactClient
@@ -26,6 +28,9 @@ from batch_action.projects.client import GraphQL
 from batch_action.publish import Publisher
 from batch_action.report.requests import RequestLog
 from batch_action.sync.tracker import IssueTracker, Response, ResponseListener
+
+if TYPE_CHECKING:
+    from batch_action.sync.observe import Listing
 
 T = TypeVar("T")
 Discover = Callable[[Path, str | None, str], ChangeSet]
@@ -48,6 +53,46 @@ class Responses:
             listener(response)
 
 
+class Prefetch(Generic[T]):
+    """A read started before the run asks for it, in a thread of its own: `cli.main` starts the first listing as
+    soon as the tracker exists, and it is on the wire while the rest of the program is imported and the tree
+    parsed. `take()` gives its result (or raises its error) once; after that, and when nothing was started, None:
+    every later read is made afresh."""
+
+    def __init__(self) -> None:
+        self._future: Future[T] | None = None
+        self.unwanted = threading.Event()  # set by `settle`: a read that retries can stop waiting (`Runtime.reads`)
+
+    def start(self, read: Callable[[], T], name: str) -> None:
+        future: Future[T] = Future()
+
+        def work() -> None:
+            try:
+                future.set_result(read())
+            except BaseException as exc:  # handed to whoever takes it, in the run's thread
+                future.set_exception(exc)
+
+        self._future = future
+        threading.Thread(target=work, name=name, daemon=True).start()
+
+    def take(self) -> T | None:
+        future, self._future = self._future, None
+        return future.result() if future is not None else None
+
+    def wait(self) -> None:
+        """Wait until the read has ended, without taking its result."""
+        if self._future is not None:
+            self._future.exception()
+
+    def settle(self) -> None:
+        """Wait for a read no one took (the run ended before it needed it): no request outlives the run. A read
+        built with `Runtime.reads(until=unwanted)` stops retrying at once."""
+        future, self._future = self._future, None
+        if future is not None:
+            self.unwanted.set()
+            future.exception()
+
+
 @dataclass(frozen=True)
 class Runtime:
     io: ActionsIO
@@ -67,6 +112,8 @@ class Runtime:
     # The `project`'s GraphQL (`project-token`'s client, else the tracker's); None without a project or a token.
     project_graphql: GraphQL | None = None
     hooks: Hooks = NO_HOOKS  # the library's transform and progress callback (`batch_action.sync`)
+    # The first listing of the synced issues, started by `cli.main` before the tree is read (observe.Listing).
+    first_listing: Prefetch[Listing] = field(default_factory=Prefetch)
 
     def timebase(self) -> tuple[Clock, Sleep]:
         """A wall clock and a sleep for one consumer (the lease, the reads before the engine). A scaled test
@@ -76,16 +123,43 @@ class Runtime:
             return skipping.time, skipping.sleep
         return self.wall_clock, self.wait
 
+    def background(self, read: Callable[[], T], name: str) -> Prefetch[T]:
+        """Start `read` now in a thread of its own; its caller takes the result when it needs it (the reads that
+        can be on the wire while the run does something else)."""
+        prefetch: Prefetch[T] = Prefetch()
+        prefetch.start(read, name)
+        return prefetch
+
+    def read_ahead(self, into: Prefetch[T], read: Callable[[], T], name: str, max_retries: int) -> Prefetch[T]:
+        """Start `read` in `into`'s thread under the reads' retries, which end once it is no longer wanted."""
+        into.start(functools.partial(self.reads(max_retries, until=into.unwanted), read), name)
+        return into
+
     def wait(self, seconds: float) -> None:
         self.stop.wait(seconds)
 
-    def retrier(self, settings: RetrySettings) -> Retrier:
-        """The retry factory: the one policy (engine/policy.py) the engine's jobs and the reads before it share."""
+    def _wait_or(self, until: threading.Event) -> Sleep:
+        """A real wait that ends early at a stop or at `until` (looked at every 50 ms, `until` at once)."""
+
+        def wait(seconds: float) -> None:
+            end = self.clock() + seconds
+            while not self.stop.is_set() and not until.is_set() and (left := end - self.clock()) > 0:
+                until.wait(min(left, 0.05))
+
+        return wait
+
+    def retrier(self, settings: RetrySettings, *, until: threading.Event | None = None) -> Retrier:
+        """The retry factory: the one policy (engine/policy.py) the engine's jobs and the reads before it share.
+        `until`: its waits end early there too (a read ahead no longer wanted)."""
         clock, sleep = self.timebase()
+        if until is not None and self.sleep is None:
+            sleep = self._wait_or(until)
         return standard_retrier(settings, classifier=self.classifier, clock=clock, sleep=sleep)
 
-    def reads(self, max_retries: int) -> ReadRetries:
-        return ReadRetries(self.retrier(RetrySettings(max_retries=max_retries)), self.stop)
+    def reads(self, max_retries: int, *, until: threading.Event | None = None) -> ReadRetries:
+        """The reads' retries; they end at a stop, and at `until` (a read ahead no longer wanted)."""
+        stops = (self.stop,) if until is None else (self.stop, until)
+        return ReadRetries(self.retrier(RetrySettings(max_retries=max_retries), until=until), *stops)
 
     def engine(
         self, settings: EngineSettings, journal: Journal, on_checkpoint: Callable[[Mapping[str, Any]], None]
@@ -114,9 +188,12 @@ class ReadRetries:
     which ends with one clear error instead of a traceback.
     """
 
-    def __init__(self, retrier: Retrier, stop: threading.Event) -> None:
+    def __init__(self, retrier: Retrier, *stops: threading.Event) -> None:
         self.retrier = retrier
-        self._stop = stop
+        self._stops = stops  # the run's stop (a signal), and a read ahead's end (`Prefetch.settle`)
 
     def __call__(self, read: Callable[[], T], *, writes: bool = False) -> T:
-        return self.retrier.call(lambda _attempt: read(), writes=writes, halted=self._stop.is_set)
+        return self.retrier.call(lambda _attempt: read(), writes=writes, halted=self._halted)
+
+    def _halted(self) -> bool:
+        return any(stop.is_set() for stop in self._stops)

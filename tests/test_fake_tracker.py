@@ -18,7 +18,7 @@ from batch_action.model import Severity
 from batch_action.settings import Settings
 from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.github_failures import classify_github
-from batch_action.sync.observe import observe
+from batch_action.sync.observe import list_synced, observe
 from batch_action.sync.plan import Action, Observed, Scope, make_plan
 from batch_action.sync.render import SYNC_LABEL, IssueSpec, build_specs, read_marker
 from batch_action.sync.tracker import IssueFields, IssueTracker, ResponseListener
@@ -142,7 +142,7 @@ def test_observe_finds_each_synced_item_and_warns_of_a_duplicate_marker() -> Non
     number = by_key(tracker)["task:auth/001"][0]
     twin = tracker.seed("Login (copy)", tracker.issues[number].body, [SYNC_LABEL])
     tracker.seed("By hand", "no marker here", [SYNC_LABEL])
-    observation = observe(tracker, specs, documents, "octo/repo")
+    observation = observe(tracker, list_synced(tracker), specs, documents, "octo/repo")
     assert sorted(observation.observed.issues) == sorted(specs)
     assert observation.observed.issues["task:auth/001"].number == number
     assert observation.listed == len(specs) + 2

@@ -25,6 +25,7 @@ def _fast_path_agrees(header: list[str]) -> bool:
     if fast is not None:
         assert (fast[0], [], False) == fm._read_values(header), header
         assert fast[1] == fm._key_lines(header), header
+        assert fast[2] == sum(1 for line in header if fm._KEY_RE.match(line)), header  # lines holding a key
     return fast is not None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -105,6 +106,18 @@ def test_list_synced_is_lazy_and_empty_is_one_get(gh: FakeGitHub, tracker: GitHu
     assert gh.count() == 0
     assert list(it) == []
     assert gh.count() == 1
+
+
+def test_listed_at_is_the_date_of_this_threads_latest_listing(gh: FakeGitHub, tracker: GitHubTracker) -> None:
+    assert tracker.listed_at() is None
+    list(tracker.list_synced("issue-sync"))
+    here = tracker.listed_at()
+    assert here is not None and abs(here - time.time()) < 30
+    elsewhere: list[float | None] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(tracker.listed_at()))
+    thread.start()
+    thread.join()
+    assert elsewhere == [None], "a listing read in another thread is not this thread's"
 
 
 def test_get_issue(gh: FakeGitHub, tracker: GitHubTracker) -> None:

@@ -9,7 +9,7 @@ import pytest
 from batch_action.graph import build_graph
 from batch_action.model import Severity
 from batch_action.parsing.frontmatter import split
-from batch_action.sync.observe import observe
+from batch_action.sync.observe import list_synced, observe
 from batch_action.sync.render import DONE_STATUSES, build_specs
 from batch_action.sync.tracker import RemoteIssue
 from tests.helpers import doc
@@ -113,7 +113,7 @@ def test_url_to_a_renamed_repository_adopts_only_when_the_issue_matches() -> Non
             13: RemoteIssue(13, 9013, "Something else", "", "open"),
         }
     )
-    seen = observe(tracker, specs, graph.documents, "octo/repo")  # type: ignore[arg-type]
+    seen = observe(tracker, list_synced(tracker), specs, graph.documents, "octo/repo")  # type: ignore[arg-type]
     assert seen.adopted == {"task:e/12": 12}
     [problem] = seen.problems
     assert problem.path == ".claude/epics/e/13.md" and problem.line == 3 and "octo/old-name" in problem.message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from batch_action.report.requests import RequestLog, endpoint
-from batch_action.sync.tracker import Response
+from batch_action.sync.tracker import RateLimit, Response
 
 
 class Clock:
@@ -56,3 +56,21 @@ def test_no_rate_limit_headers_means_no_budget_figure() -> None:
     log = RequestLog(clock=Clock())
     log.record(Response("GET", "http://127.0.0.1:1/repos/o/r/issues", 200, {"x-ratelimit-limit": "n/a"}))
     assert log.summary()["rate_limits"] == {}
+
+
+def test_the_latest_budget_is_the_current_windows_lowest_and_a_new_window_replaces_it() -> None:
+    log = RequestLog(clock=Clock())
+    api = "https://api.github.com/repos/o/r/issues"
+    assert log.latest_budget() is None, "no reply yet: the run asks GET /rate_limit"
+    log.record(Response("GET", api, 200, budget(4990) | {"x-ratelimit-reset": "1000"}))
+    log.record(Response("POST", api, 201, budget(4988) | {"x-ratelimit-reset": "1000"}))
+    log.record(Response("POST", api, 201, budget(4989) | {"x-ratelimit-reset": "1000"}))  # sent earlier
+    assert log.latest_budget() == RateLimit(5000, 4988, 1000.0)
+    log.record(Response("POST", api, 201, budget(4999) | {"x-ratelimit-reset": "4600"}))  # after the reset
+    assert log.latest_budget() == RateLimit(5000, 4999, 4600.0)
+    log.record(Response("POST", api, 201, budget(10) | {"x-ratelimit-reset": "1000"}))  # the old window, late
+    assert log.latest_budget() == RateLimit(5000, 4999, 4600.0)
+    for reset in ("nan", "inf", "soon"):  # a reply's headers are untrusted
+        log.record(Response("POST", api, 201, budget(1) | {"x-ratelimit-reset": reset}))
+    log.record(Response("POST", api, 201, budget(2, "search") | {"x-ratelimit-reset": "9999"}))
+    assert log.latest_budget() == RateLimit(5000, 4999, 4600.0), "another bucket, or no usable reset: not core's"

@@ -6,6 +6,7 @@ kept per request, so 10,000 items cost little memory.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from batch_action.sync.tracker import Response
+from batch_action.sync.tracker import RateLimit, Response
 
 _NUMBER_RE = re.compile(r"/\d+(?=/|$)")
 _REPO_RE = re.compile(r"^/(?:api/v3/)?repos/[^/]+/[^/]+")
@@ -41,6 +42,8 @@ class RequestLog:
     limit_responses: int = 0
     # The primary budget as GitHub reported it, per `x-ratelimit-resource`: (limit, lowest remaining seen).
     budgets: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The budget's current window per resource, as the latest replies report it: (limit, remaining, reset epoch).
+    windows: dict[str, tuple[int, int, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -62,10 +65,21 @@ class RequestLog:
             if limited:
                 self.limit_responses += 1
             if budget is not None:
-                resource, limit, remaining = budget
+                resource, limit, remaining, reset = budget
                 # Replies arrive out of order from several threads: the lowest remaining is the latest truth.
                 seen = self.budgets.get(resource)
                 self.budgets[resource] = (limit, remaining if seen is None else min(seen[1], remaining))
+                current = self.windows.get(resource)
+                # A later reset is a new window; within one, the lowest remaining is the latest truth.
+                if reset is not None and (current is None or (reset, -remaining) > (current[2], -current[1])):
+                    self.windows[resource] = (limit, remaining, reset)
+
+    def latest_budget(self, resource: str = "core") -> RateLimit | None:
+        """The budget as the replies seen so far report it (the same bucket `GET /rate_limit` reads, without
+        the request); None before any reply carried it."""
+        with self._lock:
+            window = self.windows.get(resource)
+        return RateLimit(*window) if window is not None else None
 
     @property
     def total(self) -> int:
@@ -93,12 +107,19 @@ class RequestLog:
         }
 
 
-def _budget(headers: Mapping[str, str]) -> tuple[str, int, int] | None:
+def _budget(headers: Mapping[str, str]) -> tuple[str, int, int, float | None] | None:
+    """(resource, limit, remaining, reset epoch or None) from a reply's headers (untrusted: None if malformed)."""
     try:
         limit, remaining = int(headers["x-ratelimit-limit"]), int(headers["x-ratelimit-remaining"])
     except (KeyError, ValueError):
         return None
-    return headers.get("x-ratelimit-resource", "core"), limit, remaining
+    try:
+        reset: float | None = float(headers["x-ratelimit-reset"])
+    except (KeyError, ValueError):
+        reset = None
+    if reset is not None and not math.isfinite(reset):
+        reset = None
+    return headers.get("x-ratelimit-resource", "core"), limit, remaining, reset
 
 
 def _percentile(values: list[float], p: int) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from batch_action.engine.policy import GaveUp
+from batch_action.exits import EXIT_INCOMPLETE, EXIT_OK, EXIT_SETTINGS, report_invalid_settings
 from batch_action.outcome import Outcome
 from batch_action.projects.run import RunExtras
 from batch_action.report.forecast_view import forecast_json, forecast_lines, forecast_markdown
@@ -19,7 +20,7 @@ from batch_action.resume import ResumeConfig, locate_checkpoint
 
 # The phase modules, not their functions, are the package's names: `batch_action.run.prepare` stays the module.
 from batch_action.run import apply, finish, prepare
-from batch_action.run.finish import EXIT_INCOMPLETE, EXIT_OK, EXIT_SETTINGS, Ending, FinishConfig, not_available
+from batch_action.run.finish import Ending, FinishConfig, not_available
 from batch_action.run.prepare import PrepareConfig
 from batch_action.run.timing import Phases
 from batch_action.runtime import Runtime
@@ -60,7 +61,7 @@ def run(settings: Settings, runtime: Runtime) -> int:
             if forecasted is not None:
                 io.log_lines(forecast_lines(forecasted, prepared.titles()))
     except SettingsError as exc:  # checked against GitHub: the issue types, the project and its fields
-        finish.report_invalid_settings(io, exc.problems)
+        report_invalid_settings(io, exc.problems)
         return EXIT_SETTINGS
     except GaveUp as exc:
         failure = exc.failure

@@ -4,6 +4,7 @@ operations through the engine, and the checkpoint files at every ending."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,12 +35,12 @@ from batch_action.run.finish import Ending
 from batch_action.run.lease import make_lease, release_lease, take_lease
 from batch_action.run.prepare import Prepared, read_budget
 from batch_action.run.timing import Phases
-from batch_action.runtime import ReadRetries, Runtime
+from batch_action.runtime import Prefetch, ReadRetries, Runtime
 from batch_action.settings import Settings, derived
 from batch_action.sync.apply import Applier, IssueRegistry
 from batch_action.sync.features import Feature, ServerFeatures
-from batch_action.sync.observe import observe
-from batch_action.sync.plan import Operation, Plan
+from batch_action.sync.observe import list_synced, observe
+from batch_action.sync.plan import Action, Operation, Plan
 from batch_action.sync.render import SYNC_LABEL, IssueSpec, source_url
 from batch_action.sync.tracker import IssueTracker, RemoteIssue
 
@@ -113,6 +114,8 @@ def apply(
     engine = runtime.engine(config.engine_settings(runtime.wall_clock()), journal, upload_checkpoint)
     sections: list[str] = []
     replayed: Outcome | None = None
+    labels: Prefetch[list[str]] | None = None  # the repository's labels, listed once the lease is held
+    saved: Plan | None = None  # the plan whose state.json is written
     lease = make_lease(
         runtime,
         tracker,
@@ -132,8 +135,17 @@ def apply(
                     runtime, lease, reads, wait_minutes=config.lease_wait_minutes, repository=config.repository
                 )
                 if not_held is None:
+                    if makes_labels(prepared.plan):  # listed while the run looks again: the label jobs need it
+                        labels = runtime.read_ahead(Prefetch(), tracker.list_labels, "labels", config.max_retries)
                     with io.group("Plan (lease held)"):
-                        if checkpoint is None and unchanged_since_listed(prepared, tracker, reads):
+                        stands = False
+                        if checkpoint is None:
+                            # The page is on the wire while the state of the plan, which most runs keep, is saved.
+                            look = functools.partial(unchanged_since_listed, prepared, tracker, reads)
+                            since = runtime.background(look, "since-listed")
+                            saved = save_state(config, prepared)
+                            stands = bool(since.take())
+                        if stands:
                             io.log("lease: no synced issue changed since the plan's listing: the plan stands")
                         else:
                             prepared = replan()
@@ -150,21 +162,25 @@ def apply(
                 with io.group("Plan (after replay)"):
                     prepared = replan()
         if not_held is not None:
-            save_state(config, prepared)  # nothing written: a replay of this run plans afresh
+            saved = save_state(config, prepared)  # nothing written: a replay of this run plans afresh
             outcome = Outcome({"skipped": len(prepared.skipped)}, resumable=True, stopped_reason=not_held)
         elif stopped_in_replay:
             # Spend the runner's grace time on the checkpoint, not on a new plan; the next run replays again.
             outcome = Outcome({"skipped": len(prepared.skipped)}, resumable=True, stopped_reason="signal")
         else:
+            if labels is not None:
+                labels.wait()  # its request is in the budget the split below reads (forecast.LABEL_LISTING)
             deferred = keep_to_budget(config, runtime, prepared, tracker, reads)
-            save_state(config, prepared)
-            outcome = apply_plan(config, runtime, prepared, phases, tracker, engine, features, extras)
+            if prepared.plan is not saved:  # planned again, or cut to the budget
+                saved = save_state(config, prepared)
+            listed_labels = labels.take if labels is not None else None
+            outcome = apply_plan(config, runtime, prepared, phases, tracker, engine, features, extras, listed_labels)
             if Feature.SUB_ISSUES in features.missing - prepared.missing and not outcome.resumable and not deferred:
                 # Learnt from a link's 404, with nothing listed to probe before (a first sync): the parents
                 # written before it do not list their children yet. Plan again, knowing, and write them.
                 with io.group("Plan (parents list their sub-issues)"):
                     prepared = replan()
-                save_state(config, prepared)
+                saved = save_state(config, prepared)
                 again = apply_plan(config, runtime, prepared, phases, tracker, engine, features, extras)
                 outcome = followed_by(outcome, again)
             if deferred:
@@ -173,6 +189,8 @@ def apply(
                 outcome.resumable = True
                 outcome.stopped_reason = outcome.stopped_reason or str(StopReason.RATE_LIMIT)
     finally:
+        if labels is not None:
+            labels.settle()
         release_lease(runtime, lease)
         journal.close()
         with phases.timed("upload"):
@@ -194,6 +212,10 @@ def apply(
 # How long before the plan's listing (by the server's clock) a change still makes the plan look again: a write
 # landing while the listing's pages were read, and replicas a little behind. Too long costs only a re-plan.
 SINCE_MARGIN = 120.0
+
+
+def makes_labels(plan: Plan) -> bool:
+    return any(op.action is Action.LABELS for op in plan.operations)
 
 
 def unchanged_since_listed(prepared: Prepared, tracker: IssueTracker, reads: ReadRetries) -> bool:
@@ -218,7 +240,7 @@ def keep_to_budget(
     if not prepared.plan.operations:
         return []
     try:
-        budget = read_budget(tracker, reads)
+        budget = read_budget(tracker, reads, runtime.requests.latest_budget)
     except GaveUp:
         return []  # the engine's own reserve still stops the run in time
     if budget is None:
@@ -238,8 +260,9 @@ def keep_to_budget(
     return cut.deferred_items
 
 
-def save_state(config: ApplyConfig, prepared: Prepared) -> None:
-    """What a later replay needs besides the journal: stored before the first write of the apply phase."""
+def save_state(config: ApplyConfig, prepared: Prepared) -> Plan:
+    """What a later replay needs besides the journal: stored before the first write of the apply phase.
+    Returns the plan stored."""
     write_state(
         config.output_dir,
         commit=prepared.commit,
@@ -249,6 +272,7 @@ def save_state(config: ApplyConfig, prepared: Prepared) -> None:
         remote_digests=dict(prepared.observation.observed.digests),
         body_of=lambda spec: _stored_body(config, spec),
     )
+    return prepared.plan
 
 
 def _stored_body(config: ApplyConfig, spec: IssueSpec) -> str | None:
@@ -275,7 +299,7 @@ def replay_checkpoint(
     own_state = config.output_dir / STATE_FILE
     if (checkpoint.folder / STATE_FILE).resolve() != own_state.resolve():
         shutil.copyfile(checkpoint.folder / STATE_FILE, own_state)
-    observation = observe(tracker, stored.specs, _stub_documents(stored), config.repository)
+    observation = observe(tracker, list_synced(tracker), stored.specs, _stub_documents(stored), config.repository)
     todo = plan_replay(stored, checkpoint.journal, observation.observed)
     io.log_lines(f"replay: {why}; dropped, the plan after the replay decides" for why in todo.unconfirmed[:MAX_LISTED])
     if len(todo.unconfirmed) > MAX_LISTED:
@@ -333,8 +357,10 @@ def apply_plan(
     engine: Engine,
     features: ServerFeatures | None = None,
     extras: RunExtras | None = None,
+    listed_labels: Callable[[], list[str] | None] | None = None,
 ) -> Outcome:
-    """Run the plan's operations through the engine and say what happened to every item."""
+    """Run the plan's operations through the engine and say what happened to every item. `listed_labels`: the
+    repository's labels, read already (None: the first label job lists them)."""
     registry = IssueRegistry(prepared.observation.observed.issues)
     with phases.timed("apply"):
         result = (
@@ -348,6 +374,7 @@ def apply_plan(
                 registry,
                 features=features,
                 extras=extras,
+                listed_labels=listed_labels,
             )
             if prepared.plan.operations
             else None
@@ -373,6 +400,7 @@ def run_operations(
     verify_links: bool = False,
     features: ServerFeatures | None = None,
     extras: RunExtras | None = None,
+    listed_labels: Callable[[], list[str] | None] | None = None,
 ) -> RunResult:
     """The plan's operations are the engine's jobs (each knows its id, deps and scheduling order). `extras`:
     the run's issue types and project; its board work is written by the `project` operations."""
@@ -389,6 +417,7 @@ def run_operations(
         pace=engine.pace_write,
         features=features,
         project=writer.apply if writer is not None else None,
+        listed_labels=listed_labels,
     )
     execute: Execute = applier
     on_progress = runtime.hooks.on_progress

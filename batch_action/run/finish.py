@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batch_action.actions_io import ActionsIO
+from batch_action.exits import EXIT_INCOMPLETE, EXIT_OK
 from batch_action.files import write_json, write_text
 from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.outcome import Outcome
@@ -25,9 +24,6 @@ from batch_action.runtime import Runtime
 from batch_action.settings import Settings, derived
 from batch_action.sync.features import Feature, ServerFeatures
 
-EXIT_OK = 0
-EXIT_INCOMPLETE = 1
-EXIT_SETTINGS = 2
 # Mermaid refuses diagrams over 50,000 characters (its default maxTextSize); a larger tree's report shows epics.
 MERMAID_LIMIT = 50_000
 
@@ -155,15 +151,3 @@ def features_section(features: ServerFeatures, config: FinishConfig) -> list[str
         return []
     lines = "\n".join(f"- {not_available(f, config.repository, config.api_url)}." for f in missing)
     return ["### Server features\n\n" + lines]
-
-
-def report_invalid_settings(io: ActionsIO, problems: Sequence[str]) -> None:
-    """Each problem as an error, and what later steps read: the step summary says what was wrong, and the count
-    outputs are 0 (nothing was synced) rather than empty, so `if: always()` steps can still compare them."""
-    for problem in problems:
-        io.error(problem, title="Invalid settings")
-    lines = "".join(f"- {problem}\n" for problem in problems)
-    io.add_summary(f"## Issue sync: invalid settings\n\nNothing was synced. Fix these inputs:\n\n{lines}")
-    for name in COUNT_OUTPUTS:
-        io.set_output(name, "0")
-    io.set_output("resumable", "false")

@@ -84,8 +84,16 @@ class Labels:
     is created, the labels added again, and from then on every label is made before the write that names it.
     """
 
-    def __init__(self, tracker: IssueTracker, colours: Mapping[str, str], pace: Callable[[], None] | None) -> None:
+    def __init__(
+        self,
+        tracker: IssueTracker,
+        colours: Mapping[str, str],
+        pace: Callable[[], None] | None,
+        listed: Callable[[], list[str] | None] | None = None,
+    ) -> None:
+        """`listed`: the repository's labels, read before the engine started (None from it: list them here)."""
         self.tracker = tracker
+        self._prelisted = listed
         self.colours = colours
         self.pace = pace
         self.made_on_first_use = True  # False once this repository has shown it does not make them
@@ -160,8 +168,17 @@ class Labels:
         """The repository's labels, listed once for every caller (the others wait for the first)."""
         with self._lock:
             if self._existing is None:
-                self._existing = {name.lower() for name in self.tracker.list_labels()}
+                names = self._read_ahead()
+                self._existing = {name.lower() for name in (self.tracker.list_labels() if names is None else names)}
             return self._existing
+
+    def _read_ahead(self) -> list[str] | None:
+        if self._prelisted is None:
+            return None
+        try:
+            return self._prelisted()
+        except Exception:  # that read gave up: this job lists them again, under the engine's own retries
+            return None
 
 
 def _absent(wanted: tuple[str, ...], have: tuple[str, ...]) -> tuple[str, ...]:
@@ -190,13 +207,15 @@ class Applier:
         pace: Callable[[], None] | None = None,
         features: ServerFeatures | None = None,
         project: Callable[[str], dict[str, object]] | None = None,
+        listed_labels: Callable[[], list[str] | None] | None = None,
     ) -> None:
         """`read_body` gives an item's markdown when its issue is written (it may raise `JobError`).
         `verify_links`: read an issue's blockers before adding one (replay of a checkpoint older than the
         truth: a link made after it was written must not be sent twice). `manage_parents` (the `sub-issues`
         input): a re-link of an item without a parent removes the sub-issue link the sync made earlier.
         `features`: the run's verdict on the link endpoints; a link to a missing one is shown in the body only.
-        `project`: an item's board work (projects/sync.py `ProjectWriter.apply`), None without a project."""
+        `project`: an item's board work (projects/sync.py `ProjectWriter.apply`), None without a project.
+        `listed_labels`: the repository's labels, read before the engine started (`Labels`)."""
         self.features = features or ServerFeatures()
         self.project = project
         self.read_body = read_body
@@ -206,7 +225,7 @@ class Applier:
         self.tracker = tracker
         self.registry = registry
         self.source_url = source_url
-        self.labels = Labels(tracker, label_colours(list(specs.values())), pace)
+        self.labels = Labels(tracker, label_colours(list(specs.values())), pace, listed_labels)
 
     def __call__(self, op: Operation, attempt: Attempt) -> object:
         handler = getattr(self, f"_{op.action.value.replace('-', '_')}")

@@ -223,7 +223,8 @@ class GitHubTracker:
         self._local = threading.local()
         self._clients: list[Github] = []
         self._clients_lock = threading.Lock()
-        self._listed_at: float | None = None
+        # Each thread's last listing's `Date` (the run lists ahead in one thread and looks again in another).
+        self._listing = threading.local()
         _install_tap()
 
     def __repr__(self) -> str:
@@ -407,18 +408,19 @@ class GitHubTracker:
         query = {"state": "all", "labels": label}
         if since is not None:  # GitHub's format, to the second (`updated_at` has no finer grain)
             query["since"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since))
-        self._listed_at = None
+        self._listing.at = None
         yield from self._pages(f"/repos/{self.repository}/issues", _issue_not_pull, query, on_first=self._note_date)
 
     def _note_date(self, headers: Mapping[str, Any]) -> None:
         date = next((str(value) for key, value in headers.items() if key.lower() == "date"), "")
         try:
-            self._listed_at = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+            self._listing.at = email.utils.parsedate_to_datetime(date).timestamp() if date else None
         except (TypeError, ValueError):  # a reply's header: untrusted, and optional
-            self._listed_at = None
+            self._listing.at = None
 
     def listed_at(self) -> float | None:
-        return self._listed_at
+        at: float | None = getattr(self._listing, "at", None)
+        return at
 
     def get_issue(self, number: int) -> RemoteIssue | None:
         with self._call():

@@ -16,7 +16,7 @@ from github.GithubException import GithubException
 from batch_action.model import Document, Problem, Severity
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.plan import Observed
-from batch_action.sync.render import SYNC_LABEL, UNCONFIRMED_DIGEST, IssueSpec, read_marker
+from batch_action.sync.render import SYNC_LABEL, UNCONFIRMED_DIGEST, IssueSpec, Marker, read_marker
 from batch_action.sync.tracker import IssueTracker, RemoteIssue
 
 
@@ -29,13 +29,36 @@ class Observation:
     listed_at: float | None = None  # the server's time at the listing's first page (None: unknown)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The synced issues as one listing found them: each issue that carries a marker, kept small, with it."""
+
+    issues: list[tuple[RemoteIssue, Marker]]
+    listed: int  # issues seen, with or without a marker
+    listed_at: float | None  # the server's time at the first page (None: unknown)
+
+
+def list_synced(tracker: IssueTracker) -> Listing:
+    """Read every issue with the sync label. Needs nothing of the tree, so `cli.main` starts it first."""
+    issues: list[tuple[RemoteIssue, Marker]] = []
+    listed = 0
+    for issue in tracker.list_synced(SYNC_LABEL):
+        listed += 1
+        marker = read_marker(issue.body)
+        if marker is not None:  # without one, it carries the label by hand; not ours to manage
+            issues.append((_kept(issue), marker))
+    return Listing(issues, listed, tracker.listed_at())
+
+
 def observe(
     tracker: IssueTracker,
+    listing: Listing,
     specs: Mapping[str, IssueSpec],
     documents: Mapping[str, Document],
     repository: str,
     renames: Mapping[str, str] | None = None,
 ) -> Observation:
+    """Which item each listed issue belongs to; then the `github:` adoptions, each confirmed with a read."""
     renames = renames or {}
     issues: dict[str, RemoteIssue] = {}
     digests: dict[str, str] = {}
@@ -43,12 +66,7 @@ def observe(
     orphans: dict[str, RemoteIssue] = {}
     recorded: dict[str, frozenset[str] | None] = {}
     problems: list[Problem] = []
-    listed = 0
-    for issue in tracker.list_synced(SYNC_LABEL):
-        listed += 1
-        marker = read_marker(issue.body)
-        if marker is None:
-            continue  # carries the label by hand; not ours to manage
+    for issue, marker in listing.issues:
         key = renames.get(marker.key, marker.key)
         known = issues.get(key) or orphans.get(key)
         if known is not None:
@@ -65,12 +83,11 @@ def observe(
             if keep is known:
                 continue
         target = issues if key in specs else orphans
-        target[key] = _kept(issue)
+        target[key] = issue
         digests[key] = marker.digest
         links[key] = marker.links or ""
         # A write GitHub did not fully take recorded nothing: its fields are compared with the board again.
         recorded[key] = marker.fields if marker.digest != UNCONFIRMED_DIGEST else None
-    listed_at = tracker.listed_at()
     adopted = _adopt(tracker, specs, documents, repository, issues, problems)
     for key, issue in adopted.items():
         issues[key] = issue
@@ -79,9 +96,9 @@ def observe(
     return Observation(
         Observed(issues=issues, digests=digests, links=links, orphans=orphans, fields=recorded),
         problems,
-        listed,
+        listing.listed,
         {key: issue.number for key, issue in adopted.items()},
-        listed_at,
+        listing.listed_at,
     )
 
 

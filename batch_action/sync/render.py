@@ -15,13 +15,16 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from batch_action import limits
 from batch_action.canonical import encode_one_line
-from batch_action.graph import TaskGraph
 from batch_action.model import Document, Kind
 from batch_action.sync.mentions import escape_mentions
+
+if TYPE_CHECKING:  # only its type: the listing's marker reading needs no networkx
+    from batch_action.graph import TaskGraph
 
 SYNC_LABEL = "issue-sync"
 MARKER_RE = re.compile(

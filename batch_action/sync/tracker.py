@@ -90,7 +90,8 @@ class IssueTracker(Protocol):
         ...
 
     def listed_at(self) -> float | None:
-        """The server's time (its `Date`) when the latest `list_synced` read its first page; None if unknown."""
+        """The server's time (its `Date`) when this thread's latest `list_synced` read its first page; None if
+        unknown (a listing read ahead in another thread leaves this thread's as it was)."""
         ...
 
     def get_issue(self, number: int) -> RemoteIssue | None:
