@@ -143,3 +143,16 @@ def test_a_run_that_ends_before_it_needs_the_listing_does_not_wait_out_the_listi
         assert result.code == 2, result.log
         assert time.monotonic() - started < 10, "the run waited for a read it no longer needed"
         assert gh.count("GET", ISSUES) == 1, "no retry after the run ended"
+
+
+def test_a_listing_read_ahead_that_gives_up_ends_the_run_as_a_listing_read_in_turn_did(tmp_path: Path) -> None:
+    """Its error reaches the run where the listing is taken: one clear error, resumable, nothing written."""
+    ws = Workspace(tmp_path / "ws")
+    with FakeGitHub(token=TOKEN) as gh:
+        gh.fault("GET", ISSUES, status=502, times=None)
+        result = run_sync(gh, ws.path, tmp_path / "run", max_retries="1")
+        assert result.code == 1, result.log
+        assert result.outputs["resumable"] == "true"
+        assert len(result.errors) == 1 and "reading the issues of octo/repo failed" in result.errors[0]
+        assert gh.count("GET", ISSUES) == 2, "the first attempt and one retry"
+        assert [r for r in gh.requests if r.method != "GET"] == [], "nothing written"
