@@ -5,7 +5,7 @@ import sys
 import warnings
 
 # Two optional libraries of PyGithub's dependencies that the action never uses, kept out of its process (~11 MB
-# resident and ~35 ms of start-up together). Only here, in the action's own process: the library
+# resident and ~20 ms of start-up together). Only here, in the action's own process: the library
 # (`batch_action.sync`) leaves a user's process as it was.
 # - the crypto backend PyJWT loads to sign GitHub App keys: the action signs in with a token, and PyJWT runs
 #   without it (`jwt.algorithms.has_crypto` is False);
