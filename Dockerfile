@@ -22,6 +22,9 @@ COPY requirements.txt /tmp/requirements.txt
 RUN python -m venv --without-pip /opt/venv \
     && python -m pip --python /opt/venv/bin/python install --require-hashes --no-deps --no-compile \
         -r /tmp/requirements.txt \
+    # cryptography (~16 MB) is locked because PyGithub requires it through pyjwt[crypto], for GitHub App keys;
+    # the action signs in with a token and its entry point never loads it (entrypoint.py), so it leaves here.
+    && python -m pip --python /opt/venv/bin/python uninstall -y -q cryptography \
     # networkx ships its own test suite (9 MB); no installed package imports a `tests` package at run time.
     && find /opt/venv/lib -depth -type d -name tests -prune -exec rm -rf {} + \
     && find /opt/venv/lib -name conftest.py -delete

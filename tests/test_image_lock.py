@@ -107,3 +107,15 @@ def test_the_image_installs_the_lock_with_hashes_and_nothing_else() -> None:
     for flag in ("--require-hashes", "--no-deps", "-r /tmp/requirements.txt"):
         assert flag in install, f"the image's pip install lacks {flag}: {install}"
     assert "COPY requirements.txt" in text
+
+
+def test_the_image_drops_only_a_locked_package_the_entry_point_never_loads() -> None:
+    """cryptography is locked (PyGithub requires it through pyjwt[crypto]) but the action's process keeps it out
+    (entrypoint.py), so the image leaves it behind; nothing else the lock installs may go."""
+    text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
+    uninstalls = re.findall(r"\buninstall -y -q ((?:[\w\-]+ *)+)", text)  # the names, up to a comment or &&
+    dropped = [name for names in uninstalls for name in names.split()]
+    assert dropped == ["cryptography"], dropped
+    assert "cryptography" in _entries()
+    kept_out = (REPO / "entrypoint.py").read_text(encoding="utf-8")
+    assert re.search(r'for unused in \([^)]*"cryptography"', kept_out), "the entry point no longer keeps it out"
