@@ -74,3 +74,4 @@ def test_the_latest_budget_is_the_current_windows_lowest_and_a_new_window_replac
         log.record(Response("POST", api, 201, budget(1) | {"x-ratelimit-reset": reset}))
     log.record(Response("POST", api, 201, budget(2, "search") | {"x-ratelimit-reset": "9999"}))
     assert log.latest_budget() == RateLimit(5000, 4999, 4600.0), "another bucket, or no usable reset: not core's"
+    assert log.summary()["rate_limits"]["core"] == {"limit": 5000, "remaining": 4999}, "the report shows the same"

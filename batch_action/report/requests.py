@@ -40,10 +40,9 @@ class RequestLog:
     latencies: array[float] = field(default_factory=lambda: array("d"))
     write_times: array[float] = field(default_factory=lambda: array("d"))  # seconds since start, per write
     limit_responses: int = 0
-    # The primary budget as GitHub reported it, per `x-ratelimit-resource`: (limit, lowest remaining seen).
-    budgets: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # The budget's current window per resource, as the latest replies report it: (limit, remaining, reset epoch).
-    windows: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+    # The primary budget as GitHub reported it, per `x-ratelimit-resource`: (limit, remaining, reset epoch or
+    # None) of its current window, as the latest replies report it.
+    budgets: dict[str, tuple[int, int, float | None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -66,20 +65,21 @@ class RequestLog:
                 self.limit_responses += 1
             if budget is not None:
                 resource, limit, remaining, reset = budget
-                # Replies arrive out of order from several threads: the lowest remaining is the latest truth.
+                # A later reset is a new window. Within one, replies arrive out of order from several threads:
+                # the lowest remaining is the latest truth.
                 seen = self.budgets.get(resource)
-                self.budgets[resource] = (limit, remaining if seen is None else min(seen[1], remaining))
-                current = self.windows.get(resource)
-                # A later reset is a new window; within one, the lowest remaining is the latest truth.
-                if reset is not None and (current is None or (reset, -remaining) > (current[2], -current[1])):
-                    self.windows[resource] = (limit, remaining, reset)
+                if seen is None or _later(reset, seen[2]) or (not _later(seen[2], reset) and remaining < seen[1]):
+                    self.budgets[resource] = (limit, remaining, reset)
 
     def latest_budget(self, resource: str = "core") -> RateLimit | None:
         """The budget as the replies seen so far report it (the same bucket `GET /rate_limit` reads, without
         the request); None before any reply carried it."""
         with self._lock:
-            window = self.windows.get(resource)
-        return RateLimit(*window) if window is not None else None
+            seen = self.budgets.get(resource)
+        if seen is None:
+            return None
+        limit, remaining, reset = seen
+        return RateLimit(limit, remaining, reset) if reset is not None else None  # no reset: nothing to plan with
 
     @property
     def total(self) -> int:
@@ -103,23 +103,30 @@ class RequestLog:
             "latency_seconds": {f"p{p}": round(_percentile(latencies, p), 4) for p in (50, 90, 95, 99)}
             | {"max": round(latencies[-1], 4) if latencies else 0.0},
             "writes_per_minute_timeline": _timeline(writes),
-            "rate_limits": {r: {"limit": lim, "remaining": rem} for r, (lim, rem) in sorted(self.budgets.items())},
+            "rate_limits": {r: {"limit": lim, "remaining": rem} for r, (lim, rem, _) in sorted(self.budgets.items())},
         }
 
 
 def _budget(headers: Mapping[str, str]) -> tuple[str, int, int, float | None] | None:
-    """(resource, limit, remaining, reset epoch or None) from a reply's headers (untrusted: None if malformed)."""
+    """(resource, limit, remaining, reset epoch or None when absent) from a reply's headers; untrusted, so None
+    when any of them is malformed."""
     try:
         limit, remaining = int(headers["x-ratelimit-limit"]), int(headers["x-ratelimit-remaining"])
     except (KeyError, ValueError):
         return None
+    text = headers.get("x-ratelimit-reset")
     try:
-        reset: float | None = float(headers["x-ratelimit-reset"])
-    except (KeyError, ValueError):
-        reset = None
+        reset = float(text) if text is not None else None
+    except ValueError:
+        return None
     if reset is not None and not math.isfinite(reset):
-        reset = None
+        return None
     return headers.get("x-ratelimit-resource", "core"), limit, remaining, reset
+
+
+def _later(reset: float | None, than: float | None) -> bool:
+    """Whether `reset` names a later window than `than` (a reply without one is taken as the same window)."""
+    return reset is not None and than is not None and reset > than
 
 
 def _percentile(values: list[float], p: int) -> float:
