@@ -225,7 +225,7 @@ def operations_requests(plan: Plan, specs: Mapping[str, IssueSpec]) -> Requests:
 
 
 def run_split(plan: Plan, specs: Mapping[str, IssueSpec], budget: Budget, *, writes_per_minute: int) -> Split:
-    """The real run's split, with the budget `GET /rate_limit` gives just before its first write."""
+    """The real run's split, with the budget it reads just before its first write (`run/apply.keep_to_budget`)."""
     return _split_paced(plan, specs, budget, operations_requests(plan, specs), writes_per_minute)
 
 
@@ -253,7 +253,7 @@ def forecast(
         # The real run lists, takes the lease, then looks for changes before its writes (README "One sync").
         requests.add("changes since the listing, under the lease", LEASE_LOOK)
         requests.add("lease take and release", LEASE_TAKE + LEASE_RELEASE)
-    labels_listed = any(op.action is Action.LABELS for op in plan.operations)
+    labels_listed = plan.count(Action.LABELS) > 0
     if labels_listed:
         requests.add("label listing", LABEL_LISTING)
     operations = operations_requests(plan, specs)  # counted once: the split below paces the same requests

@@ -6,6 +6,7 @@ before its first request, and what it keeps out."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import threading
@@ -16,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from batch_action import Draft, Item, sync
+from batch_action.cli import main
 from batch_action.runtime import Prefetch
 from tests.fake_github import FakeGitHub
-from tests.sync_harness import TOKEN, Workspace, run_sync
+from tests.sync_harness import TOKEN, Workspace, action_env, by_key, run_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUES = r"^/repos/octo/repo/issues$"
@@ -67,7 +69,7 @@ def test_the_entry_point_imports_neither_the_task_graph_nor_the_run_before_the_l
     probe = (
         "import sys, batch_action.cli, batch_action.sync.github_tracker, batch_action.sync.observe; "
         "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'networkx' "
-        "or m in ('batch_action.run', 'batch_action.graph', 'batch_action.sync.plan_view', "
+        "or m in ('batch_action.run', 'batch_action.graph', 'batch_action.report.plan_view', "
         "'batch_action.report.markdown'))))"
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -156,3 +158,14 @@ def test_a_listing_read_ahead_that_gives_up_ends_the_run_as_a_listing_read_in_tu
         assert len(result.errors) == 1 and "reading the issues of octo/repo failed" in result.errors[0]
         assert gh.count("GET", ISSUES) == 2, "the first attempt and one retry"
         assert [r for r in gh.requests if r.method != "GET"] == [], "nothing written"
+
+
+def test_a_label_listing_read_ahead_that_gives_up_is_read_again_by_the_label_jobs(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    with FakeGitHub(token=TOKEN) as gh:
+        gh.fault("GET", r"/labels$", status=502, times=2)  # the read ahead's attempt and its one retry
+        env = action_env(gh, ws.path, tmp_path / "run", scope="all", writes_per_minute="0", max_retries="1")
+        code = main([], env, io.StringIO(), sleep=lambda seconds: time.sleep(seconds * 1e-3))
+        assert code == 0
+        assert gh.count("GET", r"/labels$") == 3, "the first label job listed them again, and it answered"
+        assert len(by_key(gh)) == 44, "every item synced once"

@@ -135,7 +135,7 @@ def apply(
                     runtime, lease, reads, wait_minutes=config.lease_wait_minutes, repository=config.repository
                 )
                 if not_held is None:
-                    if makes_labels(prepared.plan):  # listed while the run looks again: the label jobs need it
+                    if prepared.plan.count(Action.LABELS):  # listed while the run looks again: its label jobs need it
                         labels = runtime.read_ahead(Prefetch(), tracker.list_labels, "labels", config.max_retries)
                     with io.group("Plan (lease held)"):
                         stands = False
@@ -212,10 +212,6 @@ def apply(
 # How long before the plan's listing (by the server's clock) a change still makes the plan look again: a write
 # landing while the listing's pages were read, and replicas a little behind. Too long costs only a re-plan.
 SINCE_MARGIN = 120.0
-
-
-def makes_labels(plan: Plan) -> bool:
-    return any(op.action is Action.LABELS for op in plan.operations)
 
 
 def unchanged_since_listed(prepared: Prepared, tracker: IssueTracker, reads: ReadRetries) -> bool:

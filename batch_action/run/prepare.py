@@ -134,7 +134,9 @@ def prepare(
     with phases.timed("observe"):
         if tracker is not None:
             # The run's first listing was started by cli.main before the tree was read; a re-plan lists afresh.
-            listing = runtime.first_listing.take() or reads(functools.partial(list_synced, tracker))
+            listing = runtime.first_listing.take()
+            if listing is None:
+                listing = reads(functools.partial(list_synced, tracker))
             read = functools.partial(
                 observe, tracker, listing, specs, graph.documents, config.repository, scope.renames
             )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from github.GithubException import GithubException
 
 from batch_action.engine.failures import FailureClass, JobError
-from batch_action.engine.policy import Attempt
+from batch_action.engine.policy import Attempt, GaveUp
 from batch_action.sync.features import Feature, ServerFeatures
 from batch_action.sync.issue_types import type_not_kept
 from batch_action.sync.plan import Operation
@@ -177,7 +177,7 @@ class Labels:
             return None
         try:
             return self._prelisted()
-        except Exception:  # that read gave up: this job lists them again, under the engine's own retries
+        except GaveUp:  # that read gave up: this job lists them again, under the engine's own retries
             return None
 
 
