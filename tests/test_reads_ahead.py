@@ -169,3 +169,19 @@ def test_a_label_listing_read_ahead_that_gives_up_is_read_again_by_the_label_job
         assert code == 0
         assert gh.count("GET", r"/labels$") == 3, "the first label job listed them again, and it answered"
         assert len(by_key(gh)) == 44, "every item synced once"
+
+
+def test_the_timeline_script_shows_the_reads_ahead_before_the_first_create() -> None:
+    """`benchmarks/timeline.py`, the profile the benchmark notes quote, on a small tree with no latency."""
+    done = subprocess.run(
+        [sys.executable, "benchmarks/timeline.py", "--items", "20", "--latency", "0"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("exit 0,") and "(20 creates)" in lines[0]
+    requests = [line.split(None, 2)[2] for line in lines[2:-2]]
+    first_create = requests.index("POST /repos/octo/repo/issues")
+    assert {"GET /repos/octo/repo/labels", "POST /repos/octo/repo/labels"} <= set(requests[:first_create])
+    assert not any("rate_limit" in request for request in requests)
+    assert lines[-1].startswith("lease taken -> first create: ")
