@@ -422,7 +422,9 @@ class _Run:
             writes_per_minute=self.governor.writes_per_minute,
             limit_wait=sum(v for k, v in self._waited().items() if is_limit_wait(k)),
             concurrency=self.governor.effective_concurrency,
-            paced_left=sum(1 for i, job in enumerate(self.jobs) if job.creates_content and not self.outcomes.decided(i)),
+            paced_left=sum(
+                1 for i, job in enumerate(self.jobs) if job.creates_content and not self.outcomes.decided(i)
+            ),
         )
 
     def _progress(self) -> None:

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from batch_action.actions_io import ActionsIO, Annotation
 from batch_action.discovery import ChangeSet
-from batch_action.files import write_json, write_text
+from batch_action.files import write_json, write_lines
 from batch_action.forecast import ASSUMED_BUDGET, Budget, Forecast, forecast
 from batch_action.graph import GraphPicture, TaskGraph, build_graph
 from batch_action.hooks import transformed
 from batch_action.model import Kind, Problem, Severity, Skipped
 from batch_action.parsing.load import load_tree
 from batch_action.projects.run import RunExtras
-from batch_action.report.mermaid import mermaid
+from batch_action.report.mermaid import mermaid_lines
 from batch_action.run.timing import Phases
 from batch_action.runtime import ReadRetries, Runtime
 from batch_action.scope import ItemChanges, item_changes
@@ -228,7 +228,7 @@ def planned_counts(prepared: Prepared) -> dict[str, int]:
 def write_graph_files(out: Path, graph: TaskGraph, picture: GraphPicture) -> dict[str, Path]:
     return {
         "graph": write_json(out / "task-graph.json", graph.to_json()),
-        "mermaid": write_text(out / "task-graph.mmd", mermaid(picture)),
+        "mermaid": write_lines(out / "task-graph.mmd", mermaid_lines(picture)),
     }
 
 
