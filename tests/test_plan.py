@@ -278,3 +278,18 @@ def test_the_plan_view_makes_only_the_lines_shown_in_the_order_of_the_whole_tree
     assert first.item_count == whole.item_count == len(whole.items) == 14
     assert first.closed_after_create == whole.closed_after_create == {"task": 3}  # tasks 4, 8, 12 are done
     assert first.summary() == whole.summary() and "(3 of them closed right after: done status)" in first.summary()
+
+
+def test_the_registry_keeps_graphql_ids_only_when_asked_for_them() -> None:
+    from batch_action.sync.apply import IssueRegistry
+
+    listed = RemoteIssue(1, 10, "t", "", "open", node_id="I_1")
+    created = RemoteIssue(2, 20, "t", "", "open", node_id="I_2")
+    for keeps in (True, False):
+        registry = IssueRegistry({"task:e/001": listed}, node_ids=keeps)
+        registry.put("task:e/002", 2, 20)
+        registry.saw("task:e/002", created)
+        assert registry.get("task:e/002") is not None and registry.manages(20)  # numbers and ids, either way
+        assert [registry.node_id("task:e/001"), registry.node_id("task:e/002")] == (
+            ["I_1", "I_2"] if keeps else [None, None]
+        )
