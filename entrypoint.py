@@ -1,8 +1,19 @@
 """Container entry point: the runner starts this as PID 1 (exec-form ENTRYPOINT)."""
 
+import ctypes
 import gc
 import sys
 import warnings
+
+# One malloc arena for the whole process. glibc gives each thread that allocates its own arena, and each keeps
+# what it freed: with the engine's ten workers that held ~3 MB more at the end of a 10,000-item sync (25 % of what
+# the run itself allocates). Python allocates under its interpreter lock, so the threads hardly ever wait for the
+# one arena. Set before any thread starts; elsewhere than glibc (no `mallopt`) nothing changes.
+_M_ARENA_MAX = -8  # glibc's malloc.h
+try:
+    ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
+except (OSError, AttributeError):  # pragma: no cover - not glibc
+    pass
 
 # Two optional libraries of PyGithub's dependencies that the action never uses, kept out of its process (~11 MB
 # resident and ~20 ms of start-up together). Only here, in the action's own process: the library

@@ -12,7 +12,9 @@ from typing import Any
 # 12 MB plan of a 10,000-item tree cost seconds and, through millions of small string chunks, ~100 MB of memory.
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 _END = object()
-_BATCH = 512  # one-line values joined per written chunk
+# One-line values are joined into written chunks of about this many characters: few chunks, and few values held
+# at once (a count of 512 held 512 specs with their bodies, 4 MB, while state.json was written).
+_CHUNK = 64 * 1024
 
 
 def _one_line_encoder() -> Callable[[Any], str]:
@@ -76,11 +78,17 @@ def _array(items: Iterable[Any], depth: int, indent: str) -> Iterator[str]:
     yield "["
     if depth <= 1:  # every item on one line: encoded and written a batch at a time
         separator = ",\n" + inner
-        iterator = iter(items)
         lead = "\n" + inner
-        while batch := list(itertools.islice(iterator, _BATCH)):
-            yield lead + separator.join(map(_encode, batch))
-            lead = separator
+        pending: list[str] = []
+        size = 0
+        for item in items:
+            pending.append(encoded := _encode(item))
+            size += len(encoded)
+            if size >= _CHUNK:
+                yield lead + separator.join(pending)
+                lead, pending, size = separator, [], 0
+        if pending:
+            yield lead + separator.join(pending)
     else:
         for index, item in enumerate(items):
             yield ("\n" if index == 0 else ",\n") + inner

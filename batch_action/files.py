@@ -14,6 +14,11 @@ def write_text(path: Path, text: str) -> Path:
     return _write(path, (text,))
 
 
+def write_lines(path: Path, lines: Iterator[str]) -> Path:
+    """The text `lines` make (each with its newline) to `path`, written as they come."""
+    return _write(path, lines)
+
+
 def write_json(path: Path, data: Any) -> Path:
     """`dumps_json(data)` to `path`, streamed: a 25 MB state file never exists as one string in memory."""
     return _write(path, json_chunks(data))

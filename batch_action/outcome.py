@@ -23,18 +23,31 @@ class Outcome:
     extra: dict[str, Any] = field(default_factory=dict)  # engine and performance figures
 
 
+_FAILED, _PENDING, _CREATED, _CLOSED = 8, 4, 2, 1
+_SAID = ((_FAILED, "failed"), (_PENDING, "pending"), (_CREATED, "created"), (_CLOSED, "closed"))
+
+
 def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadable: int, skipped: int) -> Outcome:
     """An item failed when one of its jobs failed, is pending when one was skipped or never ran, and was
     otherwise created, closed or updated. A stop of the whole run (a bad token) fails only the jobs in flight
     when it came (label jobs belong to no item); the items it left are pending, and the run is resumable."""
-    by_key: dict[str, list[tuple[Action, JobStatus]]] = {}
+    # What each item's jobs did, as flags in one small int per item (a list of its jobs each cost 2.5 MB at
+    # 29,000 jobs, at the run's fullest).
+    did: dict[str, int] = {}
     failures: list[dict[str, Any]] = []
     if result is not None:
         for job_outcome in result.outcomes.values():
             op = job_outcome.job
             assert isinstance(op, Operation)
-            by_key.setdefault(op.key, []).append((op.action, job_outcome.status))
-            if job_outcome.status is JobStatus.FAILED and job_outcome.failure is not None:
+            status = job_outcome.status
+            if status is JobStatus.FAILED:
+                flag = _FAILED
+            elif status is JobStatus.SUCCEEDED:
+                flag = _CREATED if op.action is Action.CREATE else _CLOSED if op.action is Action.CLOSE else 0
+            else:  # skipped, not run
+                flag = _PENDING
+            did[op.key] = did.get(op.key, 0) | flag
+            if status is JobStatus.FAILED and job_outcome.failure is not None:
                 failure = job_outcome.failure
                 failures.append(
                     {
@@ -48,21 +61,11 @@ def summarise(plan: Plan, result: RunResult | None, *, unchanged: int, unreadabl
                 )
     outcomes: dict[str, str] = dict(plan.outcome)
     counts = {"created": 0, "updated": 0, "closed": 0, "failed": 0, "pending": 0}
-    for key, results in by_key.items():
+    for key, flags in did.items():
         if not key:
             continue
-        statuses = {status for _, status in results}
-        actions = {action for action, status in results if status is JobStatus.SUCCEEDED}
-        if JobStatus.FAILED in statuses:
-            outcomes[key] = "failed"
-        elif statuses & {JobStatus.SKIPPED, JobStatus.NOT_RUN}:
-            outcomes[key] = "pending"
-        elif Action.CREATE in actions:
-            outcomes[key] = "created"
-        elif Action.CLOSE in actions:
-            outcomes[key] = "closed"
-        else:
-            outcomes[key] = "updated"
+        # The most telling first: a failed job, then one that did not run, then what the rest wrote.
+        outcomes[key] = next((said for flag, said in _SAID if flags & flag), "updated")
         counts[outcomes[key]] += 1
     counts["failed"] += unreadable
     counts["unchanged"] = unchanged

@@ -604,3 +604,27 @@ def test_default_sleep_returns_at_once_when_stopping() -> None:
     started = time.monotonic()
     engine.sleep(30)
     assert time.monotonic() - started < 1
+
+
+def test_outcomes_keep_a_plain_success_as_its_attempts_and_read_it_back_whole() -> None:
+    from batch_action.engine.failures import Failure as FailureRecord
+    from batch_action.engine.result import JobOutcome, Outcomes
+
+    jobs = [Job(f"j{n}") for n in range(4)]
+    outcomes = Outcomes(jobs)
+    outcomes.set(0, JobOutcome(jobs[0], JobStatus.SUCCEEDED, attempts=2))  # plain: kept as 2
+    outcomes.set(1, JobOutcome(jobs[1], JobStatus.SUCCEEDED, result={"number": 7}, attempts=1))  # a result: whole
+    failure = FailureRecord(FailureClass.SERVER, 502, "boom", retryable=True)
+    outcomes.set(2, JobOutcome(jobs[2], JobStatus.FAILED, failure=failure, attempts=3, reason="gave up"))
+    assert [outcomes.decided(i) for i in range(4)] == [True, True, True, False]
+    assert outcomes._by_index[0] == 2  # no object kept for it
+    assert outcomes[0] == JobOutcome(jobs[0], JobStatus.SUCCEEDED, attempts=2)
+    assert outcomes.counts() == {"total": 4, "succeeded": 2, "failed": 1, "skipped": 0, "not_run": 0}
+
+    settled = outcomes.settle("stopped")
+    assert list(settled) == ["j0", "j1", "j2", "j3"] and len(settled) == 4
+    assert settled["j1"].result == {"number": 7} and settled["j2"].failure == failure
+    assert settled["j3"].status is JobStatus.NOT_RUN and settled["j3"].reason == "stopped"
+    assert [o.status for o in settled.values()] == [JobStatus.SUCCEEDED] * 2 + [JobStatus.FAILED, JobStatus.NOT_RUN]
+    assert dict(settled.items()) == {job.id: settled[job.id] for job in jobs}
+    assert outcomes.ids()[JobStatus.SUCCEEDED] == ["j0", "j1"]

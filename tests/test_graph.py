@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from batch_action.canonical import dumps_json
 from batch_action.graph import DEPENDS, PARENT, build_graph
@@ -131,3 +132,16 @@ def test_a_reference_two_files_match_is_reported_as_ambiguous_naming_both() -> N
     assert "ambiguous" in problem.message and "matches no task" not in problem.message
     assert ".claude/epics/e/007.md" in problem.message and ".claude/epics/e/0007.md" in problem.message
     assert g.blockers("task:e/010") == []
+
+
+def test_the_drawing_is_written_whole_and_returned_only_when_mermaid_can_show_it(tmp_path: Path) -> None:
+    from batch_action.report.mermaid import mermaid_lines
+    from batch_action.run.finish import write_drawing
+
+    picture = build_graph(base()).picture()
+    whole = mermaid(picture, {"task:auth/001": "failed"})
+    path, shown = write_drawing(tmp_path / "small.mmd", mermaid_lines(picture, {"task:auth/001": "failed"}))
+    assert path.read_text() == whole and shown == whole
+    plain = mermaid(picture)
+    path, shown = write_drawing(tmp_path / "large.mmd", mermaid_lines(picture), limit=len(plain) - 1)
+    assert path.read_text() == plain and shown is None

@@ -161,10 +161,10 @@ def test_the_logged_plan_shows_at_most_500_items_then_a_count() -> None:
     from batch_action.report.markdown import plan_lines
     from batch_action.report.plan_view import ItemLine, PlanView
 
-    view = PlanView((), (), 505, 0, 0, 0, 0, 0, 0, 0, 0)
+    view = PlanView((), (), 505, 505, {}, 0, 0, 0, 0, 0, 0, 0)
     items = tuple(
         ItemLine(f"task:e/{i:03}", "task", f"Task {i}", f".claude/epics/e/{i:03}.md", 0, ("create",))
-        for i in range(505)
+        for i in range(500)
     )
     lines = plan_lines(replace(view, items=items), ".claude")
     assert lines[0] == "plan: 505 issues to create; 0 unchanged, 0 out of scope"
@@ -260,3 +260,36 @@ def test_an_update_waits_for_its_relink_so_its_marker_is_written_last() -> None:
     }
     assert "relink:task:e/002" in ops["update:task:e/002"].deps
     assert "update:task:e/002" not in ops["relink:task:e/002"].deps
+
+
+def test_the_plan_view_makes_only_the_lines_shown_in_the_order_of_the_whole_tree() -> None:
+    from batch_action.report.plan_view import plan_view
+
+    docs = [doc("prds/p.md", "name: p"), doc("epics/e/epic.md", "name: e\nprd: p")]
+    docs += [doc(f"epics/e/{n}.md", f"name: t{n}" + ("\nstatus: done" if n % 4 == 0 else "")) for n in range(1, 13)]
+    graph = build_graph(docs)
+    specs = build_specs(graph, (), sub_issues=True, dependencies=True)
+    plan = make_plan(specs, Observed(), Scope(None), order=graph.order(), close_removed=True)
+    whole = plan_view(plan, specs, graph.picture(), shown=100)
+    first = plan_view(plan, specs, graph.picture(), shown=5)
+    # PRD, epic, then tasks by number (2 before 10), each line made as the whole view makes it
+    assert [item.key for item in whole.items][:5] == ["prd:p", "epic:e", "task:e/1", "task:e/2", "task:e/3"]
+    assert first.items == whole.items[:5] and [item.depth for item in first.items] == [0, 1, 2, 2, 2]
+    assert first.item_count == whole.item_count == len(whole.items) == 14
+    assert first.closed_after_create == whole.closed_after_create == {"task": 3}  # tasks 4, 8, 12 are done
+    assert first.summary() == whole.summary() and "(3 of them closed right after: done status)" in first.summary()
+
+
+def test_the_registry_keeps_graphql_ids_only_when_asked_for_them() -> None:
+    from batch_action.sync.apply import IssueRegistry
+
+    listed = RemoteIssue(1, 10, "t", "", "open", node_id="I_1")
+    created = RemoteIssue(2, 20, "t", "", "open", node_id="I_2")
+    for keeps in (True, False):
+        registry = IssueRegistry({"task:e/001": listed}, node_ids=keeps)
+        registry.put("task:e/002", 2, 20)
+        registry.saw("task:e/002", created)
+        assert registry.get("task:e/002") is not None and registry.manages(20)  # numbers and ids, either way
+        assert [registry.node_id("task:e/001"), registry.node_id("task:e/002")] == (
+            ["I_1", "I_2"] if keeps else [None, None]
+        )

@@ -296,7 +296,7 @@ class _Run:
         self.finished += 1
         if outcome.status is JobStatus.SUCCEEDED:
             for d in self.graph.succeeded(i):
-                if self.outcomes[d] is None:
+                if not self.outcomes.decided(d):
                     ready.push(d)
         elif outcome.status is JobStatus.FAILED:
             assert outcome.failure is not None
@@ -311,7 +311,7 @@ class _Run:
         stack = [(d, why) for d in self.graph.dependents_of(root)]
         while stack:
             i, reason = stack.pop()
-            if self.outcomes[i] is not None:
+            if self.outcomes.decided(i):
                 continue
             jid = self.jobs[i].id
             self.outcomes.set(i, JobOutcome(self.jobs[i], JobStatus.SKIPPED, reason=reason))
@@ -422,7 +422,9 @@ class _Run:
             writes_per_minute=self.governor.writes_per_minute,
             limit_wait=sum(v for k, v in self._waited().items() if is_limit_wait(k)),
             concurrency=self.governor.effective_concurrency,
-            paced_left=sum(1 for i, job in enumerate(self.jobs) if job.creates_content and self.outcomes[i] is None),
+            paced_left=sum(
+                1 for i, job in enumerate(self.jobs) if job.creates_content and not self.outcomes.decided(i)
+            ),
         )
 
     def _progress(self) -> None:
@@ -433,7 +435,7 @@ class _Run:
         ordered = self.outcomes.settle(self._not_run_reason())
         stop_reason = self.stopping.reason
         if stop_reason is not None and self.journal is not None:
-            not_run = [j.id for j in self.jobs if ordered[j.id].status is JobStatus.NOT_RUN]
+            not_run = [job_id for job_id, o in ordered.items() if o.status is JobStatus.NOT_RUN]
             self.journal.write(Stopped(stop_reason.value, tuple(not_run)))
         if self.checkpoints.wanted:
             self.checkpoints.write(self.outcomes, stop_reason, final=True)

@@ -25,8 +25,8 @@ def plan_lines(view: PlanView, root: str, *, items: int = PLAN_ITEMS_SHOWN) -> l
         where = f"  ({item.path.removeprefix(prefix)})" if item.path else ""
         # A bullet first: no title, whatever it holds, starts a line of the log.
         lines.append("  " * item.depth + f"- {item.title} — {', '.join(item.steps) or 'no change'}{where}")
-    if len(view.items) > items:
-        lines.append(f"  … and {len(view.items) - items} more items (every operation is in plan.json)")
+    if view.item_count > items:
+        lines.append(f"  … and {view.item_count - items} more items (every operation is in plan.json)")
     return lines
 
 
@@ -47,9 +47,8 @@ def _plan_table(plan: Plan, view: PlanView, kinds: Mapping[str, str]) -> list[st
     for op in plan.operations:
         kind = "-" if op.action is Action.LABELS else kinds.get(op.key, "removed")
         counts[(op.action.value, kind)] += 1
-    for item in view.items:
-        if any(step.startswith("then close it") for step in item.steps):
-            counts[("closed-after-create", item.kind)] += 1
+    for kind, closed in view.closed_after_create.items():
+        counts[("closed-after-create", kind)] += closed
     columns = ("prd", "epic", "task", "removed", "-")
     out = [
         "| operation | PRDs | epics | tasks | removed files | repository | total |",
@@ -66,13 +65,13 @@ def _plan_table(plan: Plan, view: PlanView, kinds: Mapping[str, str]) -> list[st
 
 def _plan_tree(view: PlanView, root: str, *, items: int = PLAN_ITEMS_SHOWN) -> list[str]:
     prefix = root + "/"
-    out = [f"<details><summary>What happens to each issue ({len(view.items)} items)</summary>", ""]
+    out = [f"<details><summary>What happens to each issue ({view.item_count} items)</summary>", ""]
     for item in view.items[:items]:
         where = f" · {code(item.path.removeprefix(prefix))}" if item.path else ""
         steps = text(", ".join(item.steps)) or "no change"
         out.append("  " * item.depth + f"- **{text(item.title)}** · {steps}{where}")
-    if len(view.items) > items:
-        out.append(f"- … and {len(view.items) - items} more items (every operation is in `plan.json`)")
+    if view.item_count > items:
+        out.append(f"- … and {view.item_count - items} more items (every operation is in `plan.json`)")
     return [*out, "", "</details>"]
 
 

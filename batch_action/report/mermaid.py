@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from batch_action.graph import GraphPicture
 from batch_action.model import Kind
@@ -10,8 +10,14 @@ from batch_action.model import Kind
 
 def mermaid(picture: GraphPicture, outcomes: Mapping[str, str] | None = None) -> str:
     """The flowchart of the whole graph, node `n<i>` being the i-th, each coloured by its outcome (or kind)."""
+    return "".join(mermaid_lines(picture, outcomes))
+
+
+def mermaid_lines(picture: GraphPicture, outcomes: Mapping[str, str] | None = None) -> Iterator[str]:
+    """`mermaid`, line by line (each with its newline): a file is written from it without the 10,000-item
+    drawing held whole (~4 MB with its lines)."""
     colours = outcomes or {}
-    return _draw(picture, {i: colours.get(key) for i, (key, _, _) in enumerate(picture.nodes)})
+    return _lines(picture, {i: colours.get(key) for i, (key, _, _) in enumerate(picture.nodes)})
 
 
 def overview(picture: GraphPicture, outcomes: Mapping[str, str] | None = None) -> str:
@@ -26,29 +32,31 @@ def overview(picture: GraphPicture, outcomes: Mapping[str, str] | None = None) -
         owner = f"epic:{key.split(':', 1)[1].split('/', 1)[0]}" if kind == Kind.TASK.value else key
         if _SEVERITY.get(_ALIASES.get(outcome, outcome), 0) > _SEVERITY.get(worst.get(owner, ""), 0):
             worst[owner] = _ALIASES.get(outcome, outcome)
-    return _draw(
-        picture,
-        {
-            i: worst.get(key) or colours.get(key)
-            for i, (key, kind, _) in enumerate(picture.nodes)
-            if kind != Kind.TASK.value
-        },
+    return "".join(
+        _lines(
+            picture,
+            {
+                i: worst.get(key) or colours.get(key)
+                for i, (key, kind, _) in enumerate(picture.nodes)
+                if kind != Kind.TASK.value
+            },
+        )
     )
 
 
-def _draw(picture: GraphPicture, drawn: Mapping[int, str | None]) -> str:
+def _lines(picture: GraphPicture, drawn: Mapping[int, str | None]) -> Iterator[str]:
     """The flowchart of the nodes in `drawn` (node index -> outcome colouring it) and the edges between them."""
-    lines = ["flowchart TD"]
+    yield "flowchart TD\n"
     for index, outcome in drawn.items():
         _, kind, title = picture.nodes[index]
-        lines.append(_node_line(index, kind, title, outcome))
+        yield _node_line(index, kind, title, outcome) + "\n"
     edges = picture.edges
     for at in range(0, len(edges), 3):
         source, target = edges[at], edges[at + 1]
         if source in drawn and target in drawn:
-            lines.append(f"  n{source} {'-->' if edges[at + 2] else '-.->|blocks|'} n{target}")
-    lines.extend(f"  classDef {name} {style}" for name, style in _STYLES.items())
-    return "\n".join(lines) + "\n"
+            yield f"  n{source} {'-->' if edges[at + 2] else '-.->|blocks|'} n{target}\n"
+    for name, style in _STYLES.items():
+        yield f"  classDef {name} {style}\n"
 
 
 def _node_line(index: int, kind: str, title: str, outcome: str | None) -> str:

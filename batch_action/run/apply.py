@@ -305,8 +305,8 @@ def replay_checkpoint(
         f"{len(todo.operations)} to run"
     )
     # Only the listing's numbers: an issue is written to only when it carries the item's marker.
-    registry = IssueRegistry(observation.observed.issues)
     plan = Plan(todo.operations, [], [], {})
+    registry = IssueRegistry(observation.observed.issues, node_ids=bool(plan.count(Action.PROJECT)))
     result = (
         run_operations(
             config,
@@ -357,7 +357,8 @@ def apply_plan(
 ) -> Outcome:
     """Run the plan's operations through the engine and say what happened to every item. `listed_labels`: the
     repository's labels, read already (None: the first label job lists them)."""
-    registry = IssueRegistry(prepared.observation.observed.issues)
+    issues, projected = prepared.observation.observed.issues, bool(prepared.plan.count(Action.PROJECT))
+    registry = IssueRegistry(issues, node_ids=projected)  # GraphQL ids only for the project's writes
     with phases.timed("apply"):
         result = (
             run_operations(

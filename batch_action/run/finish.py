@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from batch_action.exits import EXIT_INCOMPLETE, EXIT_OK
-from batch_action.files import write_json, write_text
+from batch_action.files import write_json, write_lines, write_text
 from batch_action.inputs import COUNT_OUTPUTS
 from batch_action.outcome import Outcome
 from batch_action.report.markdown import render_report
-from batch_action.report.mermaid import mermaid, overview
+from batch_action.report.mermaid import mermaid_lines, overview
 from batch_action.report.performance import (
     dry_run_performance_markdown,
     peak_rss_mib,
@@ -62,11 +63,13 @@ def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phase
     """Report files, outputs, step summary, the report artifact and the exit code, for every kind of ending."""
     io = runtime.io
     prepared, outcome, paths = ending.prepared, ending.outcome, ending.paths
-    drawing = mermaid(prepared.picture, outcome.outcomes or None)
-    drawn, note = drawing, ""
-    if len(drawing) > MERMAID_LIMIT:
+    out = config.output_dir
+    colours = outcome.outcomes or None
+    paths["mermaid"], drawing = write_drawing(out / "task-graph.mmd", mermaid_lines(prepared.picture, colours))
+    drawn, note = drawing or "", ""
+    if drawing is None:
         tasks = sum(1 for _, kind, _ in prepared.picture.nodes if kind == "task")
-        drawn = overview(prepared.picture, outcome.outcomes or None)
+        drawn = overview(prepared.picture, colours)
         note = (
             f"PRDs and epics only: the whole graph is too large to draw here. The {tasks} tasks are in "
             "`task-graph.mmd` (graph artifact); each epic takes the colour of the most serious outcome among its tasks."
@@ -104,8 +107,6 @@ def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phase
         sections=sections,
         overflow=overflow,
     )
-    out = config.output_dir
-    paths["mermaid"] = write_text(out / "task-graph.mmd", drawing)
     paths["report"] = write_text(out / "report.md", report)
     paths["report_json"] = write_json(
         out / "report.json",
@@ -135,6 +136,24 @@ def finish(config: FinishConfig, runtime: Runtime, ending: Ending, phases: Phase
         runtime.artifacts.upload("report", {p.name: p for p in (paths["report"], paths["report_json"])})
     failed = outcome.counts.get("failed", 0) or outcome.failures
     return EXIT_INCOMPLETE if failed or outcome.resumable else EXIT_OK
+
+
+def write_drawing(path: Path, lines: Iterator[str], limit: int = MERMAID_LIMIT) -> tuple[Path, str | None]:
+    """The drawing to `path`, written as it is made (10,000 items held whole were ~4 MB); returned as well when it
+    has at most `limit` characters, for the report to show."""
+    kept: list[str] = []
+    size = 0
+
+    def counted() -> Iterator[str]:
+        nonlocal size
+        for line in lines:
+            size += len(line)
+            if size <= limit:
+                kept.append(line)
+            yield line
+
+    written = write_lines(path, counted())
+    return written, "".join(kept) if size <= limit else None
 
 
 def not_available(feature: Feature, repository: str, api_url: str) -> str:

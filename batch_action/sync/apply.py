@@ -33,13 +33,15 @@ class Known:
 class IssueRegistry:
     """Item key -> (issue number, database id), shared by the worker threads."""
 
-    def __init__(self, issues: Mapping[str, RemoteIssue]) -> None:
+    def __init__(self, issues: Mapping[str, RemoteIssue], *, node_ids: bool = True) -> None:
+        """`node_ids`: keep each issue's GraphQL id, which only the project's writes need (~100 bytes an issue)."""
         self._lock = threading.Lock()
         self._known = {key: Known(issue.number, issue.id) for key, issue in issues.items()}
         self._ids = {known.id for known in self._known.values()}  # kept as issues land: asked once per re-link
         # Each issue's type as GitHub last showed it, and its GraphQL id (for project items).
         self._types = {key: issue.type for key, issue in issues.items() if issue.type is not None}
-        self._node_ids = {key: issue.node_id for key, issue in issues.items() if issue.node_id}
+        self._keeps_node_ids = node_ids
+        self._node_ids = {key: issue.node_id for key, issue in issues.items() if issue.node_id} if node_ids else {}
 
     def type_of(self, key: str) -> str | None:
         with self._lock:
@@ -56,7 +58,7 @@ class IssueRegistry:
                 self._types[key] = issue.type
             else:
                 self._types.pop(key, None)
-            if issue.node_id:
+            if issue.node_id and self._keeps_node_ids:
                 self._node_ids[key] = issue.node_id
 
     def get(self, key: str) -> Known | None:
