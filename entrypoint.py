@@ -1,5 +1,6 @@
 """Container entry point: the runner starts this as PID 1 (exec-form ENTRYPOINT)."""
 
+import contextlib
 import ctypes
 import gc
 import sys
@@ -10,10 +11,8 @@ import warnings
 # the run itself allocates). Python allocates under its interpreter lock, so the threads hardly ever wait for the
 # one arena. Set before any thread starts; elsewhere than glibc (no `mallopt`) nothing changes.
 _M_ARENA_MAX = -8  # glibc's malloc.h
-try:
+with contextlib.suppress(OSError, AttributeError):  # not glibc
     ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
-except (OSError, AttributeError):  # pragma: no cover - not glibc
-    pass
 
 # Two optional libraries of PyGithub's dependencies that the action never uses, kept out of its process (~11 MB
 # resident and ~20 ms of start-up together). Only here, in the action's own process: the library
